@@ -1,0 +1,51 @@
+// Error taxonomy. Low layers throw these; only the CLI maps them to exit codes (the `git bisect run` contract).
+
+export const EXIT = {
+  ok: 0,
+  regression: 1,
+  badInput: 2,
+  untestable: 125,
+  infra: 128,
+  sigint: 130,
+  sigterm: 143,
+} as const
+
+/** Bad input: unknown name, invalid YAML, schema error, bad mbox, bad fragment. Exit 2. */
+export class InputError extends Error {
+  override name = 'InputError'
+  constructor(
+    message: string,
+    /** where: `file:line: field` when known */
+    readonly where?: string,
+  ) {
+    super(where ? `${where}: ${message}` : message)
+  }
+}
+
+/** The kernel under test cannot be tested: a patch does not apply, the build fails. Exit 125. */
+export class UntestableError extends Error {
+  override name = 'UntestableError'
+  constructor(
+    message: string,
+    /** `apply` | `build` | `boot` | `config` */
+    readonly stage: 'apply' | 'build' | 'boot' | 'config',
+    /** short excerpt (compiler error lines, git am output) */
+    readonly excerpt = '',
+  ) {
+    super(message)
+  }
+}
+
+/** The rig itself failed: QEMU missing, disk full, cache unreadable, apt unreachable. Exit 128 (bisect aborts). */
+export class InfraError extends Error {
+  override name = 'InfraError'
+  constructor(message: string, readonly hint = '') {
+    super(hint ? `${message} (${hint})` : message)
+  }
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof InputError) return EXIT.badInput
+  if (err instanceof UntestableError) return EXIT.untestable
+  return EXIT.infra
+}

@@ -1,0 +1,183 @@
+// Types shared by every stage of the pipeline: variant → kernel → image → VM → console → results.
+
+export type Expectation = 'pass' | 'fail' | 'skip'
+
+export interface ExpectRule {
+  /** test id or glob: `program.case`, `program.*`, `*` */
+  pattern: string
+  verdict: Expectation
+  reason?: string
+  /** line in the variant file, for messages */
+  line?: number
+}
+
+export type NvdimmMode = 'fsdax' | 'devdax' | 'raw'
+export type FsType = 'ext4' | 'xfs'
+
+export interface NvdimmSpec {
+  sizeMiB: number
+  /** label area in KiB; 0 = label-less DIMM (one namespace covering the whole DIMM) */
+  labelKiB: number
+  mode: NvdimmMode
+  /** filesystem made on this namespace (fsdax only); mounted with -o dax */
+  fs?: FsType
+}
+
+export interface MachineSpec {
+  memoryMiB: number
+  cpus: number
+  /** one entry per emulated DIMM, in slot order (a variant's `fs: [ext4, xfs]` is expanded to two DIMMs) */
+  nvdimms: NvdimmSpec[]
+  iommu: 'none' | 'intel'
+  /** QEMU device handed to vfio-pci in the guest (edu, e1000e), or none */
+  vfioDevice?: string
+  /** 2 MiB hugepages reserved at boot */
+  hugepages: number
+  /** non-DAX ext4 (brd ramdisk) for control cases */
+  nodaxFs: boolean
+  /** extra kernel command line */
+  cmdline: string[]
+}
+
+export interface KernelSpec {
+  kind: 'prebuilt' | 'source'
+  /** prebuilt: Debian image package, e.g. linux-image-6.1.0-56-amd64-unsigned */
+  package?: string
+  /** source: Debian linux-source-X.Y package, or a git tree */
+  sourcePackage?: string
+  git?: { path: string; ref: string }
+  suite: string
+  /** series: absolute path of an mbox, a directory of patches, or a git range */
+  series?: { mbox?: string; dir?: string; gitRange?: string }
+  /** Kconfig fragment names (kernel-config/<name>.config) or absolute paths */
+  config: string[]
+}
+
+export interface SeriesInfo {
+  title?: string
+  messageId?: string
+  upstream?: string
+  /** free text: why this variant exists, what it cannot test */
+  notes?: string
+}
+
+export interface Variant {
+  name: string
+  /** absolute path of the YAML file */
+  file: string
+  series: SeriesInfo
+  kernel: KernelSpec
+  machine: MachineSpec
+  /** numbers for unmerged interfaces, passed to the guest as DAXRIG_NR_<NAME> etc. */
+  interfaces: {
+    syscalls: Record<string, number>
+    mmapFlags: Record<string, number>
+    fcntl: Record<string, number>
+  }
+  /** guest programs: names in tests/guest/ (resolved to absolute .c paths) */
+  tests: { name: string; source: string }[]
+  expect: ExpectRule[]
+  /** console findings allowed on this variant: classifier kinds or fingerprints, with a reason */
+  allow: { match: string; reason: string }[]
+  timeouts: { bootSec: number; noOutputSec: number; totalSec: number; perTestSec: number }
+}
+
+export interface Matrix {
+  name: string
+  file: string
+  variants: string[]
+}
+
+/** A kernel ready to boot. */
+export interface KernelArtifact {
+  /** stable id (content hash) */
+  id: string
+  bzImage: string
+  /** `uname -r` */
+  release: string
+  /** final .config of this kernel */
+  configPath: string
+  /** module tree root (contains lib/modules/<release>), absent for kernels with everything built in */
+  modulesRoot?: string
+  /** sha256 of the kernel image: two prefixes with equal hashes built the same kernel */
+  imageHash: string
+  /** how it was obtained, for the report */
+  description: string
+}
+
+/** Status of one test case after KTAP parsing. */
+export type CaseStatus = 'pass' | 'fail' | 'skip' | 'crashed' | 'timeout' | 'error'
+
+export interface CaseResult {
+  /** `program.case` */
+  id: string
+  status: CaseStatus
+  /** skip reason, failure diagnostics */
+  detail: string
+  diagnostics: string[]
+}
+
+export type CaseVerdict = 'as-expected' | 'unexpected' | 'known-failure' | 'missing' | 'unexpected-case'
+
+export interface CaseOutcome extends CaseResult {
+  expected: Expectation | 'unknown'
+  reason?: string
+  verdict: CaseVerdict
+}
+
+export interface ConsoleFinding {
+  kind:
+    | 'panic'
+    | 'oops'
+    | 'bug'
+    | 'warning'
+    | 'kasan'
+    | 'ubsan'
+    | 'lockdep'
+    | 'hung-task'
+    | 'soft-lockup'
+    | 'rcu-stall'
+    | 'kmemleak'
+    | 'triple-fault'
+  title: string
+  /** first few frames of the call trace, joined: stable across runs */
+  fingerprint: string
+  excerpt: string[]
+  line: number
+  allowed?: string
+}
+
+/** Outcome of one VM run of one variant. */
+export type RunVerdict =
+  | 'ok'
+  | 'regression'
+  | 'crash'
+  | 'boot-hang'
+  | 'test-hang'
+  | 'setup-failed'
+  | 'untestable'
+  | 'infra'
+  | 'bad-input'
+
+export interface VariantResult {
+  variant: string
+  file: string
+  verdict: RunVerdict
+  /** one line explaining the verdict */
+  summary: string
+  kernel?: { id: string; release: string; description: string; imageHash: string }
+  cases: CaseOutcome[]
+  findings: ConsoleFinding[]
+  timings: Record<string, number>
+  /** relative to the run's out dir */
+  artifacts: Record<string, string>
+}
+
+export interface RunSummary {
+  schema: 'daxrig-results/1'
+  started: string
+  finished: string
+  host: { accel: string; qemu: string; node: string }
+  variants: VariantResult[]
+  counts: { passed: number; failed: number; skipped: number }
+}
