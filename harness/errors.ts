@@ -13,34 +13,34 @@ export const EXIT = {
 /** Bad input: unknown name, invalid YAML, schema error, bad mbox, bad fragment. Exit 2. */
 export class InputError extends Error {
   override name = 'InputError'
-  constructor(
-    message: string,
-    /** where: `file:line: field` when known */
-    readonly where?: string,
-  ) {
+  /** where: `file:line` when known */
+  readonly where: string | undefined
+  constructor(message: string, where?: string) {
     super(where ? `${where}: ${message}` : message)
+    this.where = where
   }
 }
 
 /** The kernel under test cannot be tested: a patch does not apply, the build fails. Exit 125. */
 export class UntestableError extends Error {
   override name = 'UntestableError'
-  constructor(
-    message: string,
-    /** `apply` | `build` | `boot` | `config` */
-    readonly stage: 'apply' | 'build' | 'boot' | 'config',
-    /** short excerpt (compiler error lines, git am output) */
-    readonly excerpt = '',
-  ) {
+  readonly stage: 'apply' | 'build' | 'boot' | 'config'
+  /** short excerpt (compiler error lines, git am output) */
+  readonly excerpt: string
+  constructor(message: string, stage: 'apply' | 'build' | 'boot' | 'config', excerpt = '') {
     super(message)
+    this.stage = stage
+    this.excerpt = excerpt
   }
 }
 
 /** The rig itself failed: QEMU missing, disk full, cache unreadable, apt unreachable. Exit 128 (bisect aborts). */
 export class InfraError extends Error {
   override name = 'InfraError'
-  constructor(message: string, readonly hint = '') {
+  readonly hint: string
+  constructor(message: string, hint = '') {
     super(hint ? `${message} (${hint})` : message)
+    this.hint = hint
   }
 }
 

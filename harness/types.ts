@@ -93,6 +93,11 @@ export interface KernelArtifact {
   /** stable id (content hash) */
   id: string
   bzImage: string
+  /**
+   * Uncompressed ELF vmlinux with a PVH entry note (CONFIG_PVH=y), when available. QEMU boots it
+   * directly and skips the in-guest decompressor, which costs ~3 s under TCG for an XZ bzImage.
+   */
+  pvhImage?: string
   /** `uname -r` */
   release: string
   /** final .config of this kernel */
@@ -180,4 +185,25 @@ export interface RunSummary {
   host: { accel: string; qemu: string; node: string }
   variants: VariantResult[]
   counts: { passed: number; failed: number; skipped: number }
+}
+
+/** `# daxrig-setup:` line of the results channel. */
+export type SetupStatus = { ok: true } | { ok: false; step: string; message: string }
+
+/** How a VM run ended, as the runner saw it. */
+export interface VmEnd {
+  /** `# daxrig-exit:` line seen on the results channel */
+  exitMarker: boolean
+  /** QEMU's exit code; null when it was killed */
+  qemuExit: number | null
+  /** which watchdog fired, if any */
+  watchdog: 'no-output' | 'total' | null
+}
+
+/** Counts behind the `daxrig: N passed, N failed, N skipped` line; `known` are expected failures seen failing. */
+export interface OutcomeCounts {
+  passed: number
+  failed: number
+  skipped: number
+  known: number
 }

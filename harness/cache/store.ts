@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, rename, rm, stat, writeFile, readFile, open, mkdtemp } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { InfraError } from '../errors.js'
 
 export function cacheRoot(): string {
@@ -76,6 +76,7 @@ export async function ensureEntry(kind: string, key: string, make: (dir: string)
 /** A simple lock file (O_EXCL) with stale-lock detection by pid. */
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs = 3_600_000): Promise<T> {
   const start = Date.now()
+  await mkdir(dirname(lockPath), { recursive: true })
   let announced = false
   for (;;) {
     try {

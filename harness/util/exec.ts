@@ -1,5 +1,5 @@
 // Every external command goes through here: printable (copy-pasteable) and logged in --verbose.
-import { execa, type Options, type ResultPromise } from 'execa'
+import { execa, type Options } from 'execa'
 import { InfraError } from '../errors.js'
 
 let verbose = false
@@ -67,7 +67,25 @@ export async function runOk(
 }
 
 /** Start a long-running command (QEMU, make) without waiting; the caller owns it. */
-export function spawn(file: string, args: readonly string[], opts: Options = {}): ResultPromise {
+export function spawn(file: string, args: readonly string[], opts: Options = {}) {
   announce([file, ...args], typeof opts.cwd === 'string' ? opts.cwd : undefined)
   return execa(file, args, { reject: false, ...opts })
+}
+
+/** Run a command whose stdout is binary (decompressors); returns stdout as a Buffer. */
+export async function runBuffer(file: string, args: readonly string[], input?: Buffer): Promise<{ stdout: Buffer; exitCode: number }> {
+  announce([file, ...args])
+  try {
+    const r = await execa(file, args, {
+      reject: false,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+      maxBuffer: 1024 * 1024 * 1024,
+      ...(input ? { input } : { stdin: 'ignore' as const }),
+    })
+    return { stdout: Buffer.from(r.stdout as Uint8Array), exitCode: r.exitCode ?? -1 }
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw new InfraError(`${file} not found`, 'run daxrig setup')
+    throw new InfraError(`could not run ${file}: ${(e as Error).message}`)
+  }
 }

@@ -1,0 +1,331 @@
+// Binary search over the prefixes of a patch series for the first patch that breaks a test (or, with fix, repairs it).
+import { InputError } from '../errors.js'
+import type { EventSink } from '../events.js'
+import { bisectConfidence, decide, describePolicy, makePolicy, type Evidence, type TryPolicy } from './policy.js'
+import { identityMismatch, identityOf, loadState, saveState, STATE_SCHEMA, type BisectIdentity, type PrefixState } from './state.js'
+import { endpointName, foundLine, formatStepLine, inconclusiveLine } from './format.js'
+import type { AttemptRecord, BisectMode, BisectResult, StepRecord, StepResult, StepRunner, Verdict } from './types.js'
+
+export interface BisectOptions {
+  /** runs per prefix; see policy.ts for the rule */
+  tries: number
+  /** cap on runs of a weak prefix (default 3 × tries) */
+  maxRuns?: number
+  /** look for the first patch that makes the test good (base bad, full series good) */
+  fix?: boolean
+  /**
+   * JSON state file, rewritten after every run. A bisection with the same identity (series subjects, runner identity,
+   * mode, tries) resumes from it; a different one is refused (InputError naming the difference) unless `restart`.
+   */
+  statePath?: string
+  /** with a state file from a different bisection: ignore it and start over (it is overwritten) */
+  restart?: boolean
+  events?: EventSink
+  /** receives one progress line per step */
+  log?: (line: string) => void
+  /** variant name used in events */
+  label?: string
+}
+
+interface Session {
+  runner: StepRunner
+  policy: TryPolicy
+  mode: BisectMode
+  length: number
+  identity: BisectIdentity
+  statePath: string | undefined
+  known: Map<number, PrefixState>
+  steps: StepRecord[]
+  built: Set<number>
+  runs: number
+  announce: (line: string) => void
+}
+
+/**
+ * Next prefix to test strictly between the last old-behaving prefix `lo` and the first new-behaving `hi`:
+ * the midpoint, or when it is untestable the nearest testable neighbour (lower first), as `git bisect skip` does.
+ */
+export function pickNext(lo: number, hi: number, skipped: ReadonlySet<number>): number | undefined {
+  const mid = Math.floor((lo + hi) / 2)
+  for (let d = 0; d < hi - lo; d++) {
+    for (const c of [mid - d, mid + d]) if (c > lo && c < hi && !skipped.has(c)) return c
+  }
+  return undefined
+}
+
+/** Verdicts a bisection looks for: the behaviour before the culprit and after it. */
+export function bisectTerms(mode: BisectMode): { old: Verdict; new: Verdict } {
+  return mode === 'fix' ? { old: 'bad', new: 'good' } : { old: 'good', new: 'bad' }
+}
+
+export async function bisect(runner: StepRunner, opts: BisectOptions): Promise<BisectResult> {
+  const length = runner.seriesInfo.length
+  if (!Number.isInteger(length) || length < 1) throw new InputError('the series has no patches: nothing to bisect')
+  const mode: BisectMode = opts.fix ? 'fix' : 'cause'
+  const s = await openSession(runner, makePolicy(opts.tries, opts.maxRuns), mode, opts)
+  const terms = bisectTerms(mode)
+
+  for (const [prefix, expected] of [
+    [0, terms.old],
+    [length, terms.new],
+  ] as const) {
+    const rec = await evaluate(s, prefix)
+    if (rec.verdict === 'infra') return infraResult(s, rec)
+    if (rec.verdict !== expected) return endpointsResult(s, rec, expected)
+  }
+
+  let lo = 0
+  let hi = length
+  const skipped = new Set<number>()
+  for (let m = pickNext(lo, hi, skipped); m !== undefined; m = pickNext(lo, hi, skipped)) {
+    const rec = await evaluate(s, m)
+    if (rec.verdict === 'infra') return infraResult(s, rec)
+    if (rec.verdict === terms.old) lo = m
+    else if (rec.verdict === terms.new) hi = m
+    else skipped.add(m)
+  }
+  if (hi - lo === 1) return foundResult(s, hi)
+  const inRange = [...skipped].filter(k => k > lo && k < hi).sort((a, b) => a - b)
+  return inconclusiveResult(s, [lo + 1, hi], inRange)
+}
+
+async function openSession(runner: StepRunner, policy: TryPolicy, mode: BisectMode, opts: BisectOptions): Promise<Session> {
+  const identity = identityOf(runner, policy, mode)
+  const known = new Map<number, PrefixState>()
+  if (opts.statePath) {
+    // with restart a malformed file is as good as none: it will be overwritten
+    const saved = await loadState(opts.statePath).catch(e => {
+      if (opts.restart && e instanceof InputError) return undefined
+      throw e
+    })
+    const why = saved ? identityMismatch(saved.identity, identity) : undefined
+    if (why && !opts.restart)
+      throw new InputError(`belongs to a different bisection: ${why}; remove it or pass --restart to start over`, opts.statePath)
+    if (saved && !why)
+      for (const p of saved.prefixes) if (p.verdict !== 'infra') known.set(p.prefix, p)
+  }
+  const label = opts.label ?? 'bisect'
+  return {
+    runner,
+    policy,
+    mode,
+    length: runner.seriesInfo.length,
+    identity,
+    statePath: opts.statePath,
+    known,
+    steps: [],
+    built: new Set(),
+    runs: 0,
+    announce: line => {
+      opts.events?.({ type: 'progress', variant: label, phase: 'bisect', message: line })
+      opts.log?.(line)
+    },
+  }
+}
+
+async function persist(s: Session): Promise<void> {
+  if (!s.statePath) return
+  const prefixes = [...s.known.values()].sort((a, b) => a.prefix - b.prefix)
+  await saveState(s.statePath, { schema: STATE_SCHEMA, identity: s.identity, prefixes, updated: new Date().toISOString() })
+}
+
+function toAttempt(r: StepResult, attempt: number): AttemptRecord {
+  return {
+    attempt,
+    outcome: r.outcome,
+    detail: r.detail,
+    ms: r.ms,
+    ...(r.stage !== undefined ? { stage: r.stage } : {}),
+    ...(r.imageHash !== undefined ? { imageHash: r.imageHash } : {}),
+    ...(r.timings !== undefined ? { timings: r.timings } : {}),
+  }
+}
+
+/** Another prefix that built the same image; one with a reusable verdict is preferred. */
+function sameImage(known: ReadonlyMap<number, PrefixState>, st: PrefixState): PrefixState | undefined {
+  if (st.imageHash === undefined) return undefined
+  let any: PrefixState | undefined
+  for (const o of known.values()) {
+    if (o.prefix === st.prefix || o.imageHash !== st.imageHash) continue
+    if (reusable(o.verdict)) return o
+    any ??= o
+  }
+  return any
+}
+
+/** Verdicts that describe the kernel image itself; weak is not, another sample of it is worth having. */
+function reusable(v: Verdict | undefined): v is 'good' | 'bad' | 'skip' {
+  return v === 'good' || v === 'bad' || v === 'skip'
+}
+
+function reuse(st: PrefixState, twin: PrefixState, why: string): void {
+  st.verdict = twin.verdict as Verdict
+  st.reusedFrom = twin.prefix
+  st.sameImageAs = twin.prefix
+  st.reason = `same kernel image as prefix ${twin.prefix}${why}`
+}
+
+/**
+ * Decide one prefix: from the state file if it was decided before, by reusing the verdict of an identical image,
+ * or by running it until the policy decides. Persists after every run; infra runs are not persisted.
+ */
+async function evaluate(s: Session, prefix: number): Promise<StepRecord> {
+  const st: PrefixState = s.known.get(prefix) ?? { prefix, attempts: [] }
+  s.known.set(prefix, st)
+  if (st.verdict !== undefined) return record(s, st, true)
+
+  if (st.imageHash === undefined && s.runner.probeImage) {
+    s.built.add(prefix)
+    const h = await s.runner.probeImage(prefix)
+    if (h !== undefined) st.imageHash = h
+  }
+  if (st.attempts.length === 0) {
+    const twin = sameImage(s.known, st)
+    if (twin && reusable(twin.verdict)) {
+      reuse(st, twin, '')
+      await persist(s)
+      return record(s, st, false)
+    }
+    if (twin) st.sameImageAs = twin.prefix
+  }
+
+  for (;;) {
+    const d = decide(
+      st.attempts.map(a => a.outcome),
+      s.policy,
+    )
+    if (d.done) {
+      st.verdict = d.verdict
+      st.reason = d.reason
+      break
+    }
+    const attempt = st.attempts.length
+    s.built.add(prefix)
+    s.runs++
+    const res = await s.runner.run(prefix, attempt)
+    const a = toAttempt(res, attempt)
+    if (res.outcome === 'infra') return record(s, { ...st, attempts: [...st.attempts, a], verdict: 'infra', reason: 'the rig failed' }, false)
+    st.attempts.push(a)
+    if (st.imageHash === undefined && res.imageHash !== undefined) {
+      // Without a probe the image hash arrives with the first run: reuse only when that run agrees with the twin,
+      // otherwise the same kernel behaved differently (a flaky test) and this prefix is tested in full.
+      st.imageHash = res.imageHash
+      const twin = sameImage(s.known, st)
+      if (twin) st.sameImageAs = twin.prefix
+      if (twin && reusable(twin.verdict) && twin.verdict === res.outcome) {
+        reuse(st, twin, `, and its first run agreed`)
+        break
+      }
+    }
+    await persist(s)
+  }
+  await persist(s)
+  return record(s, st, false)
+}
+
+function record(s: Session, st: PrefixState, resumed: boolean): StepRecord {
+  const pass = st.attempts.filter(a => a.outcome === 'good').length
+  const fail = st.attempts.filter(a => a.outcome === 'bad').length
+  const failing = [...st.attempts].reverse().find(a => a.outcome === 'skip' || a.outcome === 'infra')
+  const verdict = st.verdict ?? 'infra'
+  const rec: StepRecord = {
+    step: s.steps.length + 1,
+    prefix: st.prefix,
+    verdict,
+    reason: st.reason ?? '',
+    attempts: st.attempts,
+    pass,
+    fail,
+    ms: st.attempts.reduce((n, a) => n + a.ms, 0),
+    ...(st.imageHash !== undefined ? { imageHash: st.imageHash } : {}),
+    ...((verdict === 'skip' || verdict === 'infra') && failing?.stage !== undefined ? { stage: failing.stage } : {}),
+    ...(st.reusedFrom !== undefined ? { reusedFrom: st.reusedFrom } : {}),
+    ...(st.sameImageAs !== undefined ? { sameImageAs: st.sameImageAs } : {}),
+    ...(resumed ? { resumed: true } : {}),
+  }
+  s.steps.push(rec)
+  s.announce(formatStepLine(rec, s.length))
+  return rec
+}
+
+function evidence(steps: readonly StepRecord[]): Evidence[] {
+  return steps.map(r => ({ verdict: r.verdict, pass: r.pass, fail: r.fail, fresh: r.reusedFrom === undefined }))
+}
+
+type Common = Pick<BisectResult, 'mode' | 'length' | 'steps' | 'builds' | 'runs' | 'policy' | 'confidence'>
+
+function common(s: Session, withConfidence: boolean): Common {
+  return {
+    mode: s.mode,
+    length: s.length,
+    steps: s.steps,
+    builds: s.built.size,
+    runs: s.runs,
+    policy: describePolicy(s.policy),
+    confidence: withConfidence ? bisectConfidence(evidence(s.steps)) : 0,
+  }
+}
+
+function infraResult(s: Session, rec: StepRecord): BisectResult {
+  const last = rec.attempts[rec.attempts.length - 1]
+  const detail = `the rig failed at prefix ${rec.prefix}/${s.length}${last ? `: ${last.detail}` : ''}`
+  return { ...common(s, false), status: 'infra', detail, line: `bisect: aborted: ${detail}` }
+}
+
+/** Why an endpoint that does not show the expected verdict stops the bisection, in the user's words. */
+function endpointHint(s: Session, rec: StepRecord, expected: Verdict): string {
+  const name = endpointName(rec.prefix, s.length)
+  if (rec.verdict === 'skip') return `${name} is untestable (${rec.stage ?? 'run'} failed: ${rec.attempts.at(-1)?.detail ?? ''})`
+  if (rec.verdict === 'weak') return `${name} is weak: ${rec.reason}`
+  const isBase = rec.prefix === 0
+  if (s.mode === 'cause')
+    return isBase
+      ? `${name} is already bad: the failure predates the series`
+      : `${name} is good: the series does not break this test`
+  return isBase
+    ? `${name} is already good: there is nothing for the series to fix`
+    : `${name} is still bad: the series does not fix this test (expected ${expected})`
+}
+
+function endpointsResult(s: Session, rec: StepRecord, expected: Verdict): BisectResult {
+  const detail = endpointHint(s, rec, expected)
+  return {
+    ...common(s, false),
+    status: 'endpoints-disagree',
+    endpoint: { prefix: rec.prefix, expected, got: rec.verdict, detail },
+    detail,
+    line: `bisect: endpoints disagree: ${detail}`,
+  }
+}
+
+/** syzkaller's NoopChange: a culprit that built the same kernel as its parent cannot have changed it. */
+export function noopWarning(culprit: number, culpritHash: string | undefined, parentHash: string | undefined): string | undefined {
+  if (culpritHash === undefined || culpritHash !== parentHash) return undefined
+  return `no-op: same kernel image as ${culprit - 1}, most likely wrong`
+}
+
+function foundResult(s: Session, k: number): BisectResult {
+  const subject = s.runner.seriesInfo.subjects[k - 1] ?? '(no subject)'
+  const noop = noopWarning(k, s.known.get(k)?.imageHash, s.known.get(k - 1)?.imageHash)
+  const line = foundLine(s.mode, k, s.length, s.runner.seriesInfo.subjects)
+  return {
+    ...common(s, true),
+    status: 'found',
+    firstBad: k,
+    subject,
+    ...(noop ? { noop } : {}),
+    detail: `prefix ${k - 1} is ${bisectTerms(s.mode).old}, prefix ${k} is ${bisectTerms(s.mode).new}`,
+    line,
+  }
+}
+
+function inconclusiveResult(s: Session, range: [number, number], skipped: number[]): BisectResult {
+  return {
+    ...common(s, true),
+    status: 'inconclusive',
+    range,
+    skipped,
+    detail: `only skipped prefixes left between ${range[0] - 1} and ${range[1]}`,
+    line: inconclusiveLine(s.mode, range, s.length, skipped),
+  }
+}

@@ -1,0 +1,183 @@
+// daxrig commands beyond run/list/doctor/setup/build: boot, parse, cache, merge (and the series
+// commands check/bisect/patchcheck, registered from cli-series.ts).
+import type { Command } from 'commander'
+import { execa } from 'execa'
+import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { EXIT, InputError } from './errors.js'
+import { cacheRoot } from './cache/store.js'
+import { announce, setVerbose, shellQuote } from './util/exec.js'
+import { getKernel } from './kernel/index.js'
+import { buildImage } from './guest/initramfs.js'
+import { qemuArgs, type Accel } from './vm/qemu-args.js'
+import { defaultBios, requireHost } from './host.js'
+import { plainSink } from './ui/render.js'
+import { formatRunTable } from './ui/table.js'
+import { countOutcomes, readSummary } from './run-matrix.js'
+import { writeRunReports } from './reports.js'
+import type { RunSummary, Variant } from './types.js'
+import type { EventSink } from './events.js'
+
+export interface CliContext {
+  addCommon: (c: Command) => Command
+  loadAll: (names: string[]) => Promise<Variant[]>
+  chooseAccel: (want: 'auto' | Accel, v: Variant, log: EventSink) => Promise<Accel>
+  QEMU: string
+}
+
+type Setter = (p: () => Promise<number>) => () => void
+
+export function register(program: Command, set: Setter, ctx: CliContext): void {
+  program
+    .command('boot')
+    .argument('<variant>')
+    .argument('[cmd...]', 'command to run in the guest after setup (after --)')
+    .option('--upto <k>', 'apply only the first K patches', (s: string) => Number(s))
+    .option('--accel <a>', 'auto | kvm | tcg', 'auto')
+    .option('--verbose', 'print every external command')
+    .description("boot the variant's guest: a shell on the console, or run one command and power off")
+    .action((name: string, cmd: string[], o: { upto?: number; accel: 'auto' | Accel; verbose?: boolean }) =>
+      set(() => cmdBoot(ctx, name, cmd, o))(),
+    )
+  program
+    .command('parse')
+    .argument('<file>', 'a saved results.ktap, console.log, or a run directory')
+    .option('--variant <v>', 'variant (name or path) whose expectations to apply')
+    .description('re-derive results and verdicts from saved logs; needs no kernel')
+    .action((file: string, o: { variant?: string }) => set(() => cmdParse(ctx, file, o))())
+  const cache = program.command('cache').description('inspect or prune the cache')
+  cache.command('ls').description('list cache entries with sizes').action(set(cmdCacheLs))
+  cache
+    .command('prune')
+    .option('--all', 'remove everything, not just stale temp dirs and locks of dead processes')
+    .description('remove half-written entries (and with --all, everything)')
+    .action((o: { all?: boolean }) => set(() => cmdCachePrune(!!o.all))())
+  program
+    .command('merge')
+    .argument('<dirs...>', 'run directories (e.g. one per CI shard)')
+    .requiredOption('--out <dir>', 'where to write the merged reports')
+    .description("join shards' results into one report")
+    .action((dirs: string[], o: { out: string }) => set(() => cmdMerge(dirs, o.out))())
+}
+
+async function cmdBoot(ctx: CliContext, name: string, cmd: string[], o: { upto?: number; accel: 'auto' | Accel; verbose?: boolean }): Promise<number> {
+  setVerbose(!!o.verbose)
+  const [v] = await ctx.loadAll([name])
+  if (!v) throw new InputError(`unknown variant ${name}`)
+  requireHost({ source: v.kernel.kind === 'source' })
+  const log = plainSink({ verbose: false })
+  const k = await getKernel(v, { upto: o.upto, events: log })
+  const accel = await ctx.chooseAccel(o.accel, v, log)
+  const image = await buildImage(k, v, cmd.length ? { kind: 'cmd', argv: cmd } : { kind: 'shell' })
+  const media = await mkdtemp(join(tmpdir(), 'daxrig-nv-'))
+  try {
+    const nvdimmPaths = v.machine.nvdimms.map((_, i) => join(media, `nv${i}.img`))
+    for (const [i, p] of nvdimmPaths.entries()) {
+      const fh = await open(p, 'w')
+      await fh.truncate(v.machine.nvdimms[i]!.sizeMiB * 1024 * 1024)
+      await fh.close()
+    }
+    const resultsPath = join(media, 'results.ktap')
+    const args = qemuArgs({ qemu: ctx.QEMU, accel, machine: v.machine, kernel: k.pvhImage ?? k.bzImage, initrd: image.path, nvdimmPaths, resultsPath, bios: defaultBios(), interactive: !cmd.length })
+    process.stderr.write(`$ ${shellQuote([ctx.QEMU, ...args])}\n`)
+    announce([ctx.QEMU, ...args])
+    const r = await execa(ctx.QEMU, args, { stdio: 'inherit', reject: false })
+    const res = await import('node:fs/promises').then(f => f.readFile(resultsPath, 'utf8')).catch(() => '')
+    const m = /# daxrig-exit: (\d+)/.exec(res)
+    if (!m) {
+      process.stderr.write(`daxrig: the guest ended without an exit marker (QEMU exit ${r.exitCode})\n`)
+      return EXIT.regression
+    }
+    return Number(m[1]) === 0 ? EXIT.ok : EXIT.regression
+  } finally {
+    await rm(media, { recursive: true, force: true })
+  }
+}
+
+async function cmdParse(ctx: CliContext, file: string, o: { variant?: string }): Promise<number> {
+  const { parseSaved } = await import('./results/parse-file.js')
+  const variant = o.variant ? (await ctx.loadAll([o.variant]))[0] : undefined
+  const p = resolve(file)
+  if (!existsSync(p)) throw new InputError(`no such file: ${p}`)
+  const r = await parseSaved(p, variant)
+  process.stdout.write(r.table + '\n')
+  process.stdout.write(`daxrig: ${r.counts.passed} passed, ${r.counts.failed} failed, ${r.counts.skipped} skipped\n`)
+  return r.counts.failed ? EXIT.regression : EXIT.ok
+}
+
+async function du(p: string): Promise<number> {
+  const s = await stat(p).catch(() => undefined)
+  if (!s) return 0
+  if (!s.isDirectory()) return s.size
+  let n = 0
+  for (const e of await readdir(p)) n += await du(join(p, e))
+  return n
+}
+
+async function cmdCacheLs(): Promise<number> {
+  const root = cacheRoot()
+  const kinds = await readdir(root).catch(() => [] as string[])
+  let total = 0
+  for (const k of kinds.sort()) {
+    const kp = join(root, k)
+    if (!(await stat(kp)).isDirectory()) continue
+    for (const e of (await readdir(kp)).sort()) {
+      const size = await du(join(kp, e))
+      total += size
+      const state = e.startsWith('.tmp-') ? ' (half-written: prune removes it)' : e.endsWith('.lock') ? ' (lock)' : ''
+      process.stdout.write(`${(size / 1024 / 1024).toFixed(1).padStart(9)} MiB  ${k}/${e}${state}\n`)
+    }
+  }
+  process.stdout.write(`${(total / 1024 / 1024).toFixed(1).padStart(9)} MiB  total in ${root}\n`)
+  return EXIT.ok
+}
+
+async function cmdCachePrune(all: boolean): Promise<number> {
+  const root = cacheRoot()
+  if (all) {
+    await rm(root, { recursive: true, force: true })
+    process.stdout.write(`removed ${root}\n`)
+    return EXIT.ok
+  }
+  let n = 0
+  for (const k of await readdir(root).catch(() => [] as string[])) {
+    const kp = join(root, k)
+    if (!(await stat(kp)).isDirectory()) continue
+    for (const e of await readdir(kp)) {
+      if (e.startsWith('.tmp-')) {
+        await rm(join(kp, e), { recursive: true, force: true })
+        n++
+      }
+    }
+  }
+  process.stdout.write(`removed ${n} half-written entr${n === 1 ? 'y' : 'ies'}\n`)
+  return EXIT.ok
+}
+
+async function cmdMerge(dirs: string[], out: string): Promise<number> {
+  const parts: RunSummary[] = []
+  for (const d of dirs) parts.push(await readSummary(resolve(d)))
+  const names = new Set<string>()
+  for (const p of parts) for (const v of p.variants) {
+    if (names.has(v.variant)) throw new InputError(`variant ${v.variant} appears in more than one shard`)
+    names.add(v.variant)
+  }
+  const variants = parts.flatMap(p => p.variants)
+  const merged: RunSummary = {
+    schema: 'daxrig-results/1',
+    started: parts.map(p => p.started).sort()[0] ?? new Date().toISOString(),
+    finished: parts.map(p => p.finished).sort().at(-1) ?? new Date().toISOString(),
+    host: parts[0]?.host ?? { accel: '', qemu: '', node: process.version },
+    variants,
+    counts: countOutcomes(variants),
+  }
+  await mkdir(out, { recursive: true })
+  await writeRunReports(merged, resolve(out), {})
+  await writeFile(join(out, 'merged-from.txt'), dirs.map(d => resolve(d)).join('\n') + '\n')
+  process.stdout.write(formatRunTable(merged) + '\n')
+  const c = merged.counts
+  process.stdout.write(`daxrig: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`)
+  return c.failed ? EXIT.regression : EXIT.ok
+}

@@ -1,0 +1,242 @@
+// daxrig command line: parses arguments, maps errors to the exit-code contract, and renders progress.
+// Everything else lives in the modules it calls.
+import { Command, InvalidArgumentError } from 'commander'
+import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { EXIT, exitCodeFor, InfraError, InputError } from './errors.js'
+import { loadVariant } from './config/variant.js'
+import { listNames, loadMatrix, matricesDir, resolveTargets, variantsDir } from './config/matrix.js'
+import { setVerbose } from './util/exec.js'
+import { installSignalHandlers } from './util/children.js'
+import { defaultBios, HOST_NEEDS, installPackages, missingNeeds, qemuVersion, requireHost } from './host.js'
+import { probeAccel } from './vm/accel.js'
+import type { Accel } from './vm/qemu-args.js'
+import { getKernel } from './kernel/index.js'
+import { plainSink, isInteractive } from './ui/render.js'
+import { runLive } from './ui/live.js'
+import { countOutcomes, prepareOutDir, runMatrix } from './run-matrix.js'
+import { formatRunTable } from './ui/table.js'
+import { cacheRoot } from './cache/store.js'
+import type { Variant } from './types.js'
+import type { EventSink } from './events.js'
+
+const QEMU = process.env.DAXRIG_QEMU ?? 'qemu-system-x86_64'
+
+function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (s: string): number => {
+    const n = Number(s)
+    if (!/^\d+$/.test(s) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`)
+    return n
+  }
+}
+
+function shardArg(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s)
+  if (!m) throw new InvalidArgumentError('expected I/N, e.g. 1/3')
+  const index = Number(m[1])
+  const count = Number(m[2])
+  if (count < 1 || index < 1 || index > count) throw new InvalidArgumentError(`shard ${s}: need 1 ≤ I ≤ N`)
+  return { index, count }
+}
+
+interface CommonOpts {
+  out?: string
+  upto?: number
+  jobs: number
+  accel: 'auto' | Accel
+  timeout?: number
+  junit?: string
+  json?: string
+  shard?: { index: number; count: number }
+  verbose?: boolean
+}
+
+function addCommon(c: Command): Command {
+  return c
+    .option('--out <dir>', 'output directory (default out/<timestamp>, with out/latest)')
+    .option('--upto <k>', 'apply only the first K patches of each series', intArg('--upto', 0))
+    .option('--jobs <n>', 'VMs at once (limited by free memory)', intArg('--jobs', 1, 64), 1)
+    .option('--accel <a>', 'auto | kvm | tcg', (s: string) => {
+      if (!['auto', 'kvm', 'tcg'].includes(s)) throw new InvalidArgumentError('expected auto, kvm or tcg')
+      return s
+    }, 'auto')
+    .option('--timeout <s>', 'overall limit per VM in seconds (overrides the variant)', intArg('--timeout', 1))
+    .option('--junit <file>', 'also write JUnit XML here')
+    .option('--json <file>', 'also write results.json here')
+    .option('--shard <i/n>', 'run only shard I of N (deterministic split)', shardArg)
+    .option('--verbose', 'print every external command and the guest console')
+}
+
+async function loadAll(names: string[]): Promise<Variant[]> {
+  const files = await resolveTargets(names)
+  const out: Variant[] = []
+  for (const f of files) out.push(await loadVariant(f))
+  return out
+}
+
+async function chooseAccel(want: CommonOpts['accel'], v: Variant, log: EventSink): Promise<Accel> {
+  if (want !== 'auto') return want
+  const k = await getKernel(v, { events: log })
+  const c = await probeAccel(QEMU, k.bzImage)
+  log({ type: 'log', level: 'info', message: `accelerator: ${c.accel} (${c.why}${c.cached ? ', cached for this host boot' : ''})` })
+  return c.accel
+}
+
+async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
+  setVerbose(!!o.verbose)
+  const variants = await loadAll(names)
+  requireHost({ source: variants.some(v => v.kernel.kind === 'source') })
+  const live = isInteractive() && !o.verbose
+  const plain = plainSink({ verbose: !!o.verbose })
+  const outDir = await prepareOutDir(o.out)
+  plain({ type: 'log', level: 'info', message: `daxrig run: ${variants.length} variant(s) → ${outDir}` })
+  const accel = await chooseAccel(o.accel, variants[0]!, plain)
+  const { summary, exit } = await runMatrix(variants, {
+    outDir,
+    jobs: o.jobs,
+    accel,
+    qemu: QEMU,
+    upto: o.upto,
+    timeoutScale: 1,
+    timeoutSec: o.timeout,
+    bios: defaultBios(),
+    shard: o.shard,
+    junit: o.junit,
+    json: o.json,
+    sinkFor: () => plain,
+    ...(live ? { runJobs: runLive } : {}),
+  })
+  process.stdout.write(formatRunTable(summary) + '\n')
+  process.stdout.write(`reports: ${join(outDir, 'report.md')} ${join(outDir, 'report.html')}\n`)
+  const c = countOutcomes(summary.variants)
+  process.stdout.write(`daxrig: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`)
+  return exit
+}
+
+async function cmdList(): Promise<number> {
+  const lines: string[] = ['variants:']
+  for (const n of await listNames(variantsDir())) {
+    try {
+      const v = await loadVariant(join(variantsDir(), `${n}.yaml`))
+      const k = v.kernel.package ?? v.kernel.sourcePackage ?? (v.kernel.git ? `git ${v.kernel.git.ref}` : '?')
+      lines.push(`  ${n.padEnd(28)} ${k.padEnd(40)} ${v.series.title ?? ''}`)
+    } catch (e) {
+      lines.push(`  ${n.padEnd(28)} INVALID: ${(e as Error).message}`)
+    }
+  }
+  lines.push('matrices:')
+  for (const n of await listNames(matricesDir())) {
+    const m = await loadMatrix(join(matricesDir(), `${n}.yaml`))
+    lines.push(`  ${n.padEnd(28)} ${m.variantFiles.length} variant(s)  ${m.description}`)
+  }
+  process.stdout.write(lines.join('\n') + '\n')
+  return EXIT.ok
+}
+
+async function cmdDoctor(): Promise<number> {
+  const w = (s: string) => process.stdout.write(s + '\n')
+  w(`node        ${process.version}`)
+  w(`qemu        ${await qemuVersion(QEMU)}`)
+  const acc = await readFile(join(cacheRoot(), 'accel.json'), 'utf8').then(s => JSON.parse(s) as { accel: string; why: string }, () => undefined)
+  w(`accelerator ${acc ? `${acc.accel} (${acc.why})` : 'not probed yet (the first run probes it)'}`)
+  w(`bios        ${defaultBios() ?? 'SeaBIOS (qboot.rom not found)'}`)
+  w(`cache       ${cacheRoot()}`)
+  for (const n of HOST_NEEDS) {
+    const ok = n.bins.some(b => existsSync(b))
+    w(`  ${ok ? 'ok     ' : 'MISSING'} ${n.pkg.padEnd(18)} ${n.why}${n.source ? ' (source kernels)' : ''}${n.optional ? ' (optional)' : ''}`)
+  }
+  const miss = missingNeeds({ source: true })
+  if (miss.length) w(`run "daxrig setup" to install: ${miss.map(m => m.pkg).join(' ')}`)
+  return miss.length ? EXIT.infra : EXIT.ok
+}
+
+async function cmdSetup(o: { prefetch: boolean; source: boolean }): Promise<number> {
+  const log = plainSink({ verbose: false })
+  const miss = missingNeeds({ source: o.source, optional: false }).map(n => n.pkg)
+  if (miss.length) await installPackages(miss, m => log({ type: 'log', level: 'info', message: m }))
+  else log({ type: 'log', level: 'info', message: 'all host packages present' })
+  if (o.prefetch) {
+    for (const f of (await loadMatrix(join(matricesDir(), 'default.yaml'))).variantFiles) {
+      const v = await loadVariant(f)
+      if (v.kernel.kind !== 'prebuilt') continue
+      const k = await getKernel(v, { events: log })
+      log({ type: 'log', level: 'info', message: `kernel ready: ${k.description}` })
+    }
+  }
+  return EXIT.ok
+}
+
+async function cmdBuild(name: string, o: { upto?: number; verbose?: boolean }): Promise<number> {
+  setVerbose(!!o.verbose)
+  const [v] = await loadAll([name])
+  if (!v) throw new InputError(`unknown variant ${name}`)
+  requireHost({ source: v.kernel.kind === 'source' })
+  const k = await getKernel(v, { upto: o.upto, events: plainSink({ verbose: !!o.verbose }) })
+  process.stdout.write(`${k.pvhImage ?? k.bzImage}\n`)
+  return EXIT.ok
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('daxrig')
+    .description('test rig for Linux DAX / persistent-memory / mmap patch series')
+    .exitOverride()
+    .configureOutput({ writeErr: s => process.stderr.write(s) })
+  let result: Promise<number> = Promise.resolve(EXIT.ok)
+  const set = (p: () => Promise<number>) => () => {
+    result = p()
+  }
+
+  addCommon(program.command('run').argument('[names...]', 'variants, matrices or paths (default: tests/matrices/default.yaml)'))
+    .description('run variants or matrices and compare every result with its expectation')
+    .action((names: string[], o: CommonOpts) => set(() => cmdRun(names, o))())
+  program.command('list').description('list variants and matrices').action(set(cmdList))
+  program.command('doctor').description('report what the host has').action(set(cmdDoctor))
+  program
+    .command('setup')
+    .description('install missing host packages (apt) and prefetch the default kernels')
+    .option('--yes', 'do not ask (default when not on a terminal)')
+    .option('--no-prefetch', 'do not download the default kernels')
+    .option('--no-source', 'skip the packages only needed to build kernels')
+    .action((o: { prefetch: boolean; source: boolean }) => set(() => cmdSetup(o))())
+  program
+    .command('build')
+    .argument('<variant>')
+    .option('--upto <k>', 'apply only the first K patches', intArg('--upto', 0))
+    .option('--verbose', 'print every external command')
+    .description("fetch or build the variant's kernel and print its path")
+    .action((name: string, o: { upto?: number; verbose?: boolean }) => set(() => cmdBuild(name, o))())
+  const extra = await import('./cli-extra.js')
+  extra.register(program, set, { addCommon, loadAll, chooseAccel, QEMU })
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return await result
+  } catch (e) {
+    const ce = e as { code?: string; exitCode?: number }
+    if (ce.code?.startsWith('commander.')) {
+      if (ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' || ce.code === 'commander.help') return EXIT.ok
+      return EXIT.badInput
+    }
+    throw e
+  }
+}
+
+async function entry(): Promise<void> {
+  installSignalHandlers()
+  let code: number
+  try {
+    code = await main(process.argv.slice(2))
+  } catch (e) {
+    code = exitCodeFor(e)
+    const msg = e instanceof Error ? e.message : String(e)
+    const kind = e instanceof InputError ? 'error' : e instanceof InfraError ? 'rig failure' : 'error'
+    process.stderr.write(`daxrig: ${kind}: ${msg}\n`)
+    if (!(e instanceof InputError || e instanceof InfraError) && process.env.DAXRIG_DEBUG) process.stderr.write(String((e as Error).stack) + '\n')
+  }
+  process.exitCode = code
+}
+
+if (resolve(process.argv[1] ?? '') === resolve(new URL(import.meta.url).pathname) || process.argv[1]?.endsWith('daxrig.js') || process.argv[1]?.endsWith('/daxrig')) {
+  await entry()
+}

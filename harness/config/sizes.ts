@@ -1,0 +1,8 @@
+// Size strings in variant files: 512M, 1G, 128K, or a plain number of bytes.
+export function parseSize(s: string | number, unitBytes: number): number | null {
+  if (typeof s === 'number') return Number.isInteger(s) && s >= 0 ? s / unitBytes : null
+  const m = /^(\d+)\s*([KMGT]?)(i?B)?$/i.exec(s.trim())
+  if (!m) return null
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T']
+  return (Number(m[1]) * mult) / unitBytes
+}

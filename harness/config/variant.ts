@@ -1,0 +1,263 @@
+// Variant files (tests/variants/*.yaml): schema, defaults, path resolution, and the ABI-number policy.
+import { readFile } from 'node:fs/promises'
+import { existsSync, statSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { z } from 'zod'
+import { InputError } from '../errors.js'
+import type { ExpectRule, FsType, MachineSpec, NvdimmSpec, Variant } from '../types.js'
+import { parseSize } from './sizes.js'
+import { inputErrorAt, parseYamlFile, type LoadedYaml } from './yaml-errors.js'
+import { projectRoot } from '../paths.js'
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-"')
+const size = z.union([z.string(), z.number()])
+const pkgName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a Debian package name')
+
+const nvdimmSchema = z.strictObject({
+  /** DIMM size; ≥ 512M for xfs (mkfs.xfs refuses < 300 MB after the fsdax memmap). Default 512M. */
+  size: size.default('512M'),
+  /** label area; 0 (default) = label-less DIMM, one namespace over the whole DIMM */
+  label: size.default(0),
+  /** namespace mode set with ndctl in the guest. Default fsdax. */
+  mode: z.enum(['fsdax', 'devdax', 'raw']).default('fsdax'),
+  /** filesystems, each on its own DIMM of `size` (a label-less DIMM holds one namespace) */
+  fs: z.array(z.enum(['ext4', 'xfs'])).default([]),
+})
+
+const expectValue = z.union([
+  z.enum(['pass', 'fail', 'skip']),
+  z.strictObject({ verdict: z.enum(['pass', 'fail', 'skip']), reason: z.string().optional() }),
+])
+
+const sourceSchema = z.union([
+  pkgName,
+  z.strictObject({ git: z.string(), ref: z.string().default('HEAD') }),
+])
+
+export const variantSchema = z.strictObject({
+  name,
+  series: z
+    .strictObject({
+      title: z.string().optional(),
+      'message-id': z.string().optional(),
+      upstream: z.string().optional(),
+      notes: z.string().optional(),
+    })
+    .prefault({}),
+  kernel: z
+    .strictObject({
+      prebuilt: pkgName.optional(),
+      source: sourceSchema.optional(),
+      /** Debian suite to fetch from. Default bookworm. */
+      suite: z.string().regex(/^[a-z-]+$/).default('bookworm'),
+      patches: z.union([z.string(), z.strictObject({ 'git-range': z.string().regex(/^\S+\.\.\S+$/, 'expected A..B') })]).optional(),
+      /** Kconfig fragments in kernel-config/ (source kernels only). Default [base, nvdimm]. */
+      config: z.array(z.string()).default(['base', 'nvdimm']),
+    }),
+  machine: z
+    .strictObject({
+      memory: size.default('1G'),
+      cpus: z.number().int().min(1).max(8).default(2),
+      nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: ['ext4'] }]),
+      iommu: z.enum(['none', 'intel']).default('none'),
+      'vfio-device': z.enum(['edu', 'e1000e', 'pci-testdev']).optional(),
+      hugepages: z.number().int().min(0).max(512).default(0),
+      /** a non-DAX ext4 (brd ramdisk) for page-cache control cases. Default true. */
+      nodax: z.boolean().default(true),
+      cmdline: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  interfaces: z
+    .strictObject({
+      syscalls: z.record(z.string().regex(/^[a-z0-9_]+$/), z.number().int().positive()).default({}),
+      'mmap-flags': z.record(z.string().regex(/^[A-Za-z0-9_]+$/), z.number().int().positive()).default({}),
+      fcntl: z.record(z.string().regex(/^[A-Za-z0-9_]+$/), z.number().int().positive()).default({}),
+    })
+    .prefault({}),
+  tests: z.array(z.string().min(1)).min(1),
+  expect: z.record(z.string(), expectValue).default({}),
+  allow: z.array(z.strictObject({ match: z.string(), reason: z.string() })).default([]),
+  timeouts: z
+    .strictObject({
+      boot: z.number().positive().default(90),
+      'no-output': z.number().positive().default(60),
+      total: z.number().positive().default(600),
+      'per-test': z.number().positive().default(180),
+    })
+    .prefault({}),
+})
+
+export type VariantYaml = z.infer<typeof variantSchema>
+
+/** The last x86_64 syscall number of known bases: an unmerged syscall must sit above it. */
+const LAST_SYSCALL: Record<string, number> = { '6.1': 450, '6.12': 462 }
+
+/** Kernel X.Y of a Debian package name (linux-image-6.1.0-56-amd64-unsigned, linux-source-6.12). */
+export function kernelSeries(pkg: string | undefined): string | undefined {
+  const m = /^linux-(?:image|source)-(\d+\.\d+)/.exec(pkg ?? '')
+  return m?.[1]
+}
+
+export async function loadVariant(file: string): Promise<Variant> {
+  const abs = resolve(file)
+  let text: string
+  try {
+    text = await readFile(abs, 'utf8')
+  } catch {
+    throw new InputError(`no such variant file`, abs)
+  }
+  const y = parseYamlFile(abs, text)
+  const parsed = variantSchema.safeParse(y.data ?? {})
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    let path = issue.path as (string | number)[]
+    let msg = issue.message
+    if (issue.code === 'unrecognized_keys') {
+      const key = (issue as { keys: string[] }).keys[0]!
+      path = [...path, key]
+      msg = `unknown field "${key}"`
+    }
+    throw inputErrorAt(y, path, msg)
+  }
+  return resolveVariant(y, parsed.data)
+}
+
+function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
+  const dir = dirname(y.file)
+  const rel = (p: string) => (isAbsolute(p) ? p : resolve(dir, p))
+  const k = v.kernel
+  if (!!k.prebuilt === !!k.source) throw inputErrorAt(y, ['kernel'], 'give exactly one of "prebuilt" or "source"')
+  if (k.prebuilt && k.patches) throw inputErrorAt(y, ['kernel', 'patches'], 'patches need a source kernel, not a prebuilt one')
+
+  let series: Variant['kernel']['series']
+  if (typeof k.patches === 'string') {
+    const p = rel(k.patches)
+    if (!existsSync(p)) throw inputErrorAt(y, ['kernel', 'patches'], `no such file or directory: ${p}`)
+    series = statSync(p).isDirectory() ? { dir: p } : { mbox: p }
+  } else if (k.patches) series = { gitRange: k.patches['git-range'] }
+
+  const config = k.config.map((c, i) => {
+    const p = c.includes('/') ? rel(c) : join(projectRoot(), 'kernel-config', `${c}.config`)
+    if (k.source && !existsSync(p)) throw inputErrorAt(y, ['kernel', 'config', i], `no such Kconfig fragment: ${p}`)
+    return p
+  })
+
+  const base = kernelSeries(k.prebuilt ?? (typeof k.source === 'string' ? k.source : undefined))
+  checkNumbers(y, v, base)
+
+  const tests = v.tests.map((t, i) => {
+    const source = t.endsWith('.c') ? rel(t) : join(projectRoot(), 'tests', 'guest', `${t}.c`)
+    if (!existsSync(source)) throw inputErrorAt(y, ['tests', i], `unknown test "${t}" (no ${source})`)
+    return { name: basename(source, '.c'), source }
+  })
+  const dup = tests.find((t, i) => tests.findIndex(u => u.name === t.name) !== i)
+  if (dup) throw inputErrorAt(y, ['tests'], `test "${dup.name}" listed twice`)
+
+  const expect: ExpectRule[] = Object.entries(v.expect).map(([pattern, val]) => {
+    const line = lineOfKey(y, ['expect', pattern])
+    const prog = pattern.split('.')[0]!
+    if (!/[*?]/.test(prog) && !tests.some(t => t.name === prog))
+      throw inputErrorAt(y, ['expect', pattern], `expectation for "${prog}", which is not in tests`)
+    const rule: ExpectRule = typeof val === 'string' ? { pattern, verdict: val, line } : { pattern, verdict: val.verdict, line }
+    if (typeof val !== 'string' && val.reason) rule.reason = val.reason
+    if (rule.verdict !== 'pass' && !rule.reason && typeof val !== 'string')
+      throw inputErrorAt(y, ['expect', pattern, 'reason'], 'a fail/skip expectation needs a reason')
+    return rule
+  })
+
+  const machine = resolveMachine(y, v)
+  const git = typeof k.source === 'object' ? { path: rel(k.source.git), ref: k.source.ref } : undefined
+  const kernel: Variant['kernel'] = {
+    kind: k.prebuilt ? 'prebuilt' : 'source',
+    suite: k.suite,
+    config,
+  }
+  if (k.prebuilt) kernel.package = k.prebuilt
+  if (typeof k.source === 'string') kernel.sourcePackage = k.source
+  if (git) kernel.git = git
+  if (series) kernel.series = series
+
+  const info: Variant['series'] = {}
+  if (v.series.title) info.title = v.series.title
+  if (v.series['message-id']) info.messageId = v.series['message-id']
+  if (v.series.upstream) info.upstream = v.series.upstream
+  if (v.series.notes) info.notes = v.series.notes
+
+  return {
+    name: v.name,
+    file: y.file,
+    series: info,
+    kernel,
+    machine,
+    interfaces: { syscalls: v.interfaces.syscalls, mmapFlags: v.interfaces['mmap-flags'], fcntl: v.interfaces.fcntl },
+    tests,
+    expect,
+    allow: v.allow,
+    timeouts: {
+      bootSec: v.timeouts.boot,
+      noOutputSec: v.timeouts['no-output'],
+      totalSec: v.timeouts.total,
+      perTestSec: v.timeouts['per-test'],
+    },
+  }
+}
+
+function lineOfKey(y: LoadedYaml, path: string[]): number {
+  // expect keys may contain dots and stars; getIn with the raw key works because keys are scalars
+  const node = y.doc.getIn(path, true) as { range?: [number, number, number] } | undefined
+  return node?.range ? y.lines.linePos(node.range[0]).line : 1
+}
+
+function checkNumbers(y: LoadedYaml, v: VariantYaml, base: string | undefined): void {
+  for (const [name, nr] of Object.entries(v.interfaces.syscalls)) {
+    // 333 is io_pgetevents on x86_64 since 4.18 (385 on i386); both historic series claimed it.
+    if (nr === 333 || nr === 385)
+      throw inputErrorAt(y, ['interfaces', 'syscalls', name], `${nr} is io_pgetevents on kernels since 4.18; pick a number above the base's syscall table`)
+    const last = base ? LAST_SYSCALL[base] : undefined
+    if (last !== undefined && nr <= last)
+      throw inputErrorAt(y, ['interfaces', 'syscalls', name], `${nr} collides with an existing syscall: the ${base} table ends at ${last}`)
+  }
+  for (const [name, bit] of Object.entries(v.interfaces['mmap-flags'])) {
+    if ((bit & (bit - 1)) !== 0) throw inputErrorAt(y, ['interfaces', 'mmap-flags', name], `${bit} is not a single bit`)
+  }
+}
+
+function resolveMachine(y: LoadedYaml, v: VariantYaml): MachineSpec {
+  const m = v.machine
+  const memoryMiB = parseSize(m.memory, 1024 * 1024)
+  if (memoryMiB === null || memoryMiB < 256 || !Number.isInteger(memoryMiB))
+    throw inputErrorAt(y, ['machine', 'memory'], `bad memory size "${m.memory}" (e.g. 1G, 768M; at least 256M)`)
+  const nvdimms: NvdimmSpec[] = []
+  m.nvdimm.forEach((d, i) => {
+    const sizeMiB = parseSize(d.size, 1024 * 1024)
+    if (sizeMiB === null || sizeMiB < 128 || sizeMiB % 128 !== 0)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `bad NVDIMM size "${d.size}" (a multiple of 128M)`)
+    const labelKiB = parseSize(d.label, 1024)
+    if (labelKiB === null || !Number.isInteger(labelKiB)) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'label'], `bad label size "${d.label}"`)
+    if (d.mode !== 'fsdax' && d.fs.length) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'fs'], `a filesystem needs mode fsdax, not ${d.mode}`)
+    if (d.fs.includes('xfs') && sizeMiB < 512)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], 'xfs needs a DIMM of at least 512M (mkfs.xfs refuses < 300 MB after the fsdax memmap)')
+    const fss: (FsType | undefined)[] = d.fs.length ? d.fs : [undefined]
+    for (const fs of fss) {
+      const spec: NvdimmSpec = { sizeMiB, labelKiB, mode: d.mode }
+      if (fs) spec.fs = fs
+      nvdimms.push(spec)
+    }
+  })
+  const fsSeen = nvdimms.flatMap(d => (d.fs ? [d.fs] : []))
+  if (new Set(fsSeen).size !== fsSeen.length) throw inputErrorAt(y, ['machine', 'nvdimm'], 'each filesystem may appear once')
+  if (m['vfio-device'] && m.iommu === 'none')
+    throw inputErrorAt(y, ['machine', 'vfio-device'], 'a VFIO device needs a vIOMMU: set machine.iommu: intel')
+  if (m.hugepages * 2 > memoryMiB / 2) throw inputErrorAt(y, ['machine', 'hugepages'], `${m.hugepages} x 2M hugepages do not fit in ${memoryMiB}M`)
+  const spec: MachineSpec = {
+    memoryMiB,
+    cpus: m.cpus,
+    nvdimms,
+    iommu: m.iommu,
+    hugepages: m.hugepages,
+    nodaxFs: m.nodax,
+    cmdline: m.cmdline,
+  }
+  if (m['vfio-device']) spec.vfioDevice = m['vfio-device']
+  return spec
+}

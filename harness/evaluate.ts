@@ -1,0 +1,30 @@
+// Glue between the VM runner and results/: parse the results channel, classify the console, decide.
+import type { CaseOutcome, ConsoleFinding, RunVerdict, Variant } from './types.js'
+import type { VmRun } from './vm/runner.js'
+import { parseResultsChannel } from './results/ktap.js'
+import { classifyConsole } from './results/classify.js'
+import { computeVerdict } from './results/verdict.js'
+
+export interface Evaluation {
+  cases: CaseOutcome[]
+  findings: ConsoleFinding[]
+  verdict: RunVerdict
+  summary: string
+}
+
+export function evaluateRun(v: Variant, vm: VmRun): Evaluation {
+  const ch = parseResultsChannel(vm.results, { programs: v.tests.map(t => t.name) })
+  const r = computeVerdict({
+    variant: v,
+    cases: ch.cases,
+    findings: classifyConsole(vm.console),
+    setup: ch.setup,
+    // the boot watchdog (guest never reached its first results line) is a no-output hang as far as verdicts go
+    end: { exitMarker: ch.exited, qemuExit: vm.exitCode, watchdog: vm.watchdog === 'boot' ? 'no-output' : vm.watchdog },
+    resultsBegan: /^\s*(K?TAP version)/m.test(vm.results),
+  })
+  let summary = r.summary
+  if (vm.watchdog === 'boot') summary = `boot hung: no results line within the boot limit (first console output ${vm.firstConsoleMs === null ? 'never came' : `after ${(vm.firstConsoleMs / 1000).toFixed(1)} s`})`
+  if (vm.qemuErrors.length && r.verdict !== 'ok') summary += `; qemu: ${vm.qemuErrors.slice(0, 2).join(' | ')}`
+  return { cases: r.outcomes, findings: r.findings, verdict: r.verdict, summary }
+}

@@ -1,0 +1,87 @@
+// Kernel modules for a prebuilt kernel: which ones the machine needs, and their dependency closure in
+// load order, read from the depmod'ed module tree (modules.dep / modules.builtin).
+import type { MachineSpec } from '../types.js'
+
+export interface ModuleDb {
+  /** module name (underscored) → path relative to lib/modules/<release> */
+  paths: Map<string, string>
+  /** module name → direct and indirect deps as listed in modules.dep */
+  deps: Map<string, string[]>
+  builtin: Set<string>
+}
+
+export function modName(path: string): string {
+  const base = path.split('/').pop() ?? path
+  return base.replace(/\.ko(\.xz|\.zst|\.gz)?$/, '').replace(/-/g, '_')
+}
+
+export function parseModulesDep(dep: string, builtin: string): ModuleDb {
+  const paths = new Map<string, string>()
+  const deps = new Map<string, string[]>()
+  for (const line of dep.split('\n')) {
+    const m = /^([^:]+):\s*(.*)$/.exec(line.trim())
+    if (!m) continue
+    const name = modName(m[1]!)
+    paths.set(name, m[1]!)
+    deps.set(name, m[2]!.split(/\s+/).filter(Boolean).map(modName))
+  }
+  const b = new Set(builtin.split('\n').filter(Boolean).map(modName))
+  return { paths, deps, builtin: b }
+}
+
+export interface WantedModule {
+  name: string
+  params?: string[]
+  /** optional: skipped silently if the kernel has neither module nor built-in */
+  optional?: boolean
+}
+
+/** The modules a machine needs, in the order the guest must load them. */
+export function wantedModules(m: MachineSpec): WantedModule[] {
+  // A crc32c provider first: libcrc32c (ext4/xfs) fails with "unknown symbol" otherwise, and
+  // module dependency data does not cover crypto algorithms.
+  const w: WantedModule[] = [{ name: 'crc32c_generic', optional: true }, { name: 'crc32c_intel', optional: true }]
+  if (m.nvdimms.length) w.push({ name: 'nfit' }, { name: 'nd_pmem' })
+  if (m.nvdimms.some(d => d.mode === 'devdax')) w.push({ name: 'dax_pmem' }, { name: 'device_dax' })
+  const fs = new Set(m.nvdimms.map(d => d.fs))
+  if (fs.has('ext4') || m.nodaxFs) w.push({ name: 'ext4' })
+  if (fs.has('xfs')) w.push({ name: 'xfs' })
+  // 64 MiB ramdisk for the non-DAX control filesystem
+  if (m.nodaxFs) w.push({ name: 'brd', params: ['rd_nr=1', 'rd_size=65536'] })
+  if (m.vfioDevice) w.push({ name: 'vfio' }, { name: 'vfio_iommu_type1' }, { name: 'vfio_pci' })
+  return w
+}
+
+export interface LoadStep {
+  name: string
+  path: string
+  params: string[]
+}
+
+/**
+ * Dependency closure in load order (deps before users), skipping built-ins.
+ * Throws with the module's name when a required module is neither built in nor present.
+ */
+export function loadOrder(db: ModuleDb, wanted: WantedModule[]): { steps: LoadStep[]; missing: string[] } {
+  const steps: LoadStep[] = []
+  const seen = new Set<string>()
+  const missing: string[] = []
+  const visit = (name: string, params: string[]) => {
+    if (seen.has(name)) return
+    seen.add(name)
+    const path = db.paths.get(name)
+    if (!path) return
+    // modules.dep lists deps so that loading them from last to first works
+    for (const d of [...(db.deps.get(name) ?? [])].reverse()) visit(d, [])
+    steps.push({ name, path, params })
+  }
+  for (const w of wanted) {
+    if (db.builtin.has(w.name)) continue
+    if (!db.paths.has(w.name)) {
+      if (!w.optional) missing.push(w.name)
+      continue
+    }
+    visit(w.name, w.params ?? [])
+  }
+  return { steps, missing }
+}

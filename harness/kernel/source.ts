@@ -1,0 +1,331 @@
+// Kernels from source: one git-managed build tree per base, a series prefix applied, fragments merged, built once per cache key.
+import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { InfraError, InputError } from '../errors.js'
+import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, sha256, withLock } from '../cache/store.js'
+import { run, runOk } from '../util/exec.js'
+import { nullSink, type EventSink } from '../events.js'
+import type { KernelArtifact, KernelSpec, Variant } from '../types.js'
+import { assertSurvived, mergeRequests, readFragments, type Fragment } from './kconfig.js'
+import { applySeries, loadSeries, seriesLength as lengthOfSeries, type SeriesPatch } from './series.js'
+import { makeArgs, buildEnv, runMake } from './build.js'
+
+export type { SeriesPatch } from './series.js'
+export { loadSeries } from './series.js'
+export { abortBuilds } from './build.js'
+
+export async function seriesLength(spec: KernelSpec, gitTree?: string): Promise<number> {
+  return lengthOfSeries(spec, gitTree)
+}
+
+/** Bumped when the layout of a built-kernel entry or the way it is built changes. */
+const SCHEMA = 'daxrig-kernel/1'
+
+/** Fixed identity and dates for the commits the rig makes, so the base commit of a tarball is reproducible. */
+const GIT_ID = ['-c', 'user.name=daxrig', '-c', 'user.email=daxrig@localhost', '-c', 'gc.auto=0', '-c', 'core.autocrlf=false']
+const GIT_DATES = { GIT_AUTHOR_DATE: '2015-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2015-01-01T00:00:00Z' }
+
+export interface BaseSource {
+  /** human and cache identity: `linux-source-6.1 6.1.192-2`, `git <sha>` */
+  id: string
+  /** directory name under <cache>/trees */
+  key: string
+  description: string
+  /** fills `dir` with a git work tree at the base commit */
+  populate: (dir: string) => Promise<void>
+}
+
+/** Identity inputs of a built kernel; everything that can change the image. */
+export interface KernelKeyInput {
+  base: string
+  patches: string[]
+  config: string
+  compiler: string
+}
+
+/** The cache key of a built kernel: base + per-patch content identities + final .config + compiler. */
+export function kernelKey(k: KernelKeyInput): string {
+  return hashValue({ schema: SCHEMA, base: k.base, patches: k.patches, config: sha256(k.config), compiler: k.compiler })
+}
+
+/**
+ * The key of a request before any tree work: fragment texts stand in for the final .config, which they
+ * determine for a given base and series. Lets a repeated request return without touching the tree.
+ */
+export function requestKey(k: { base: string; patches: string[]; fragments: Fragment[]; compiler: string }): string {
+  return hashValue({
+    schema: SCHEMA,
+    base: k.base,
+    patches: k.patches,
+    fragments: k.fragments.map(f => ({ name: basename(f.path), sha: sha256(f.text) })),
+    compiler: k.compiler,
+  })
+}
+
+let compilerLine: string | undefined
+export async function compilerId(): Promise<string> {
+  compilerLine ??= (await runOk('gcc', ['--version'])).stdout.split('\n')[0]?.trim() ?? 'gcc'
+  return compilerLine
+}
+
+function treesDir(): string {
+  return join(cacheRoot(), 'trees')
+}
+
+async function gitCommitAll(dir: string, message: string): Promise<void> {
+  // -f: the tarball ships files its own .gitignore matches; all of them must be tracked so patches can touch them
+  await runOk('git', ['-C', dir, ...GIT_ID, 'add', '-A', '-f'])
+  await runOk('git', ['-C', dir, ...GIT_ID, 'commit', '-q', '--no-verify', '-m', message], { env: GIT_DATES })
+}
+
+/** Where the tarball of an installed linux-source package is, or download the .deb into the cache. */
+async function debianTarball(pkg: string): Promise<{ tarball: string; version: string }> {
+  const installed = await run('dpkg-query', ['-W', '-f=${Status}\t${Version}', pkg])
+  const [status, version] = installed.stdout.split('\t')
+  const local = `/usr/src/${pkg}.tar.xz`
+  if (installed.exitCode === 0 && status?.endsWith(' installed') && version && existsSync(local)) return { tarball: local, version }
+  const dir = join(cacheRoot(), 'debs', pkg)
+  await mkdir(dir, { recursive: true })
+  return withLock(join(dir, '.lock'), async () => {
+    let deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+    if (!deb) {
+      await runOk('apt-get', ['download', pkg], { cwd: dir }, out =>
+        new InfraError(`apt-get download ${pkg} failed: ${out.trim().split('\n').slice(-2).join(' | ')}`, 'check the apt sources and network'),
+      )
+      deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+      if (!deb) throw new InfraError(`apt-get download ${pkg} left no .deb in ${dir}`)
+    }
+    const ver = (await runOk('dpkg-deb', ['-f', join(dir, deb), 'Version'])).stdout.trim()
+    const unpacked = join(dir, `unpacked-${ver}`)
+    if (!existsSync(join(unpacked, 'usr', 'src'))) {
+      const tmp = `${unpacked}.tmp`
+      await runOk('rm', ['-rf', tmp])
+      await runOk('dpkg-deb', ['-x', join(dir, deb), tmp])
+      await rename(tmp, unpacked)
+    }
+    const tar = (await readdir(join(unpacked, 'usr', 'src'))).find(f => /^linux-source-.*\.tar\.(xz|bz2|gz)$/.test(f))
+    if (!tar) throw new InfraError(`${deb} holds no linux-source tarball`)
+    return { tarball: join(unpacked, 'usr', 'src', tar), version: ver }
+  })
+}
+
+/** Identify the base of a source spec (cheap: no unpacking). */
+export async function resolveBase(spec: KernelSpec): Promise<BaseSource> {
+  if (spec.sourcePackage) {
+    const pkg = spec.sourcePackage
+    if (!/^linux-source-\d+\.\d+$/.test(pkg)) throw new InputError(`not a Debian kernel source package: ${pkg} (expected linux-source-X.Y)`)
+    const { tarball, version } = await debianTarball(pkg)
+    const id = `${pkg} ${version}`
+    return {
+      id,
+      key: `${pkg}_${version}`.replace(/[^\w.+-]/g, '_'),
+      description: id,
+      populate: async dir => {
+        await runOk('tar', ['-xf', tarball, '-C', dir, '--strip-components=1'])
+        await runOk('git', ['-C', dir, 'init', '-q'])
+        await gitCommitAll(dir, `${id} (from ${tarball})`)
+      },
+    }
+  }
+  if (spec.git) {
+    const { path, ref } = spec.git
+    const r = await run('git', ['-C', path, 'rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])
+    if (r.exitCode !== 0) throw new InputError(`git ref "${ref}" not found in ${path}`)
+    const commit = r.stdout.trim()
+    return {
+      id: `git ${commit}`,
+      key: `git-${commit}`,
+      description: `${basename(path)} ${ref} (${commit.slice(0, 12)})`,
+      populate: async dir => {
+        // --shared borrows the objects of the user's tree: cheap, and the user's tree is never touched
+        await runOk('git', ['clone', '-q', '--shared', '--no-checkout', path, dir])
+        await runOk('git', ['-C', dir, 'checkout', '-q', '--detach', commit])
+      },
+    }
+  }
+  throw new InputError('a source kernel needs a Debian linux-source package or a git tree + ref')
+}
+
+/** The base tree, unpacked once into the cache (temp dir, then rename). Returns the tree root (src/, cfg/, out/). */
+export async function ensureTree(base: BaseSource, events: EventSink = nullSink, variant = ''): Promise<{ root: string; src: string; commit: string }> {
+  const root = entryPath('trees', base.key)
+  if (!existsSync(join(root, '.complete'))) {
+    events({ type: 'phase-start', variant, phase: 'unpack', detail: base.description })
+    const t0 = Date.now()
+    await ensureEntry('trees', base.key, async tmp => {
+      await mkdir(join(tmp, 'src'))
+      await base.populate(join(tmp, 'src'))
+      await writeFile(join(tmp, 'base.json'), JSON.stringify({ id: base.id, description: base.description }, null, 2) + '\n')
+    })
+    events({ type: 'phase-end', variant, phase: 'unpack', ms: Date.now() - t0 })
+  }
+  const src = join(root, 'src')
+  const commit = (await runOk('git', ['-C', src, 'rev-parse', 'HEAD'])).stdout.trim()
+  return { root, src, commit }
+}
+
+/** Back to the base commit: only files a previous prefix touched are rewritten, so make rebuilds only those. */
+async function resetTree(src: string, commit: string): Promise<void> {
+  await runOk('git', ['-C', src, 'reset', '-q', '--hard', commit])
+  await runOk('git', ['-C', src, 'clean', '-q', '-f', '-d'])
+}
+
+/** tinyconfig + fragments (merge_config.sh -m) + olddefconfig in a scratch O= dir; returns the final .config. */
+async function makeConfig(src: string, cfgDir: string, fragments: string[], logFile: string): Promise<string> {
+  await mkdir(cfgDir, { recursive: true })
+  const env = buildEnv()
+  const mk = (targets: string[]) =>
+    runOk('make', makeArgs(src, cfgDir, targets, 1), { env }, (out, code) =>
+      new InfraError(`make ${targets.join(' ')} failed (exit ${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`),
+    )
+  const log: string[] = []
+  log.push((await mk(['tinyconfig'])).all)
+  const merge = await runOk(
+    join(src, 'scripts', 'kconfig', 'merge_config.sh'),
+    ['-m', '-O', cfgDir, join(cfgDir, '.config'), ...fragments],
+    { env: { ...env, ARCH: 'x86_64' }, cwd: src },
+    (out, code) => new InfraError(`merge_config.sh failed (exit ${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`),
+  )
+  log.push(merge.all)
+  log.push((await mk(['olddefconfig'])).all)
+  await writeFile(logFile, log.join('\n'))
+  return readFile(join(cfgDir, '.config'), 'utf8')
+}
+
+export interface BuildOptions {
+  upto?: number
+  events?: EventSink
+  variantName?: string
+}
+
+interface KernelMeta {
+  schema: string
+  key: string
+  base: string
+  description: string
+  patches: { index: number; subject: string; identity: string; origin: string }[]
+  seriesLength: number
+  fragments: string[]
+  compiler: string
+  release: string
+  imageHash: string
+  buildMs: number
+  compiles: number
+  builtAt: string
+}
+
+function describe(base: BaseSource, patches: SeriesPatch[], upto: number, fragments: string[]): string {
+  const frags = fragments.map(f => basename(f, '.config')).join('+')
+  const series = patches.length ? ` + patches 1..${upto} of ${patches.length}` : ''
+  return `${base.description}${series}, config ${frags}`
+}
+
+async function artifactFrom(dir: string): Promise<KernelArtifact> {
+  const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as KernelMeta
+  return {
+    id: meta.key,
+    bzImage: join(dir, 'bzImage'),
+    release: meta.release,
+    configPath: join(dir, '.config'),
+    imageHash: meta.imageHash,
+    description: meta.description,
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true })
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, text)
+  await rename(tmp, path)
+}
+
+/** Copy only when different: rewriting an equal .config would still make kbuild re-run syncconfig. */
+async function syncFile(from: string, to: string): Promise<void> {
+  const a = await readFile(from)
+  const b = await readFile(to).catch(() => undefined)
+  if (!b || !a.equals(b)) await copyFile(from, to)
+}
+
+/**
+ * Build (or find in the cache) the kernel of a source variant with the first `upto` patches of its series.
+ * Errors: InputError (bad series, fragment, dropped options), UntestableError (apply, build), InfraError.
+ */
+export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Promise<KernelArtifact> {
+  const spec = v.kernel
+  const events = opts.events ?? nullSink
+  const variant = opts.variantName ?? v.name
+  if (spec.kind !== 'source') throw new InputError(`variant ${v.name} has a prebuilt kernel, not a source one`, v.file)
+  const patches = await loadSeries(spec, spec.git?.path)
+  const upto = opts.upto ?? patches.length
+  if (!Number.isInteger(upto) || upto < 0 || upto > patches.length)
+    throw new InputError(`--upto ${upto} is outside the series (it has ${patches.length} patches)`, v.file)
+  const fragments = await readFragments(spec.config)
+  const merged = mergeRequests(fragments)
+  for (const o of merged.overrides)
+    events({ type: 'log', level: 'warn', message: `${o.option}: ${basename(o.to.fragment)}:${o.to.line} overrides ${basename(o.from.fragment)}:${o.from.line} (${o.from.value} → ${o.to.value})` })
+  const base = await resolveBase(spec)
+  const compiler = await compilerId()
+  const applied = patches.slice(0, upto)
+  const identities = applied.map(p => p.identity)
+
+  const reqFile = join(cacheRoot(), 'kernel-requests', `${requestKey({ base: base.id, patches: identities, fragments, compiler })}.json`)
+  const known = await readFile(reqFile, 'utf8').then(t => (JSON.parse(t) as { key: string }).key, () => undefined)
+  if (known && existsSync(join(entryPath('kernels', known), '.complete'))) {
+    events({ type: 'log', level: 'info', message: `kernel ${known.slice(0, 12)} is cached (${describe(base, patches, upto, spec.config)})` })
+    return artifactFrom(entryPath('kernels', known))
+  }
+
+  const tree = await ensureTree(base, events, variant)
+  const dir = await withLock(join(treesDir(), `${base.key}.use.lock`), async () => {
+    events({ type: 'phase-start', variant, phase: 'apply', detail: `${upto}/${patches.length} patches` })
+    let t0 = Date.now()
+    await resetTree(tree.src, tree.commit)
+    await applySeries(tree.src, patches, upto)
+    events({ type: 'phase-end', variant, phase: 'apply', ms: Date.now() - t0 })
+
+    events({ type: 'phase-start', variant, phase: 'config', detail: spec.config.map(f => basename(f)).join(' ') })
+    t0 = Date.now()
+    const cfgDir = join(tree.root, 'cfg')
+    const config = await makeConfig(tree.src, cfgDir, spec.config, join(tree.root, 'config.log'))
+    assertSurvived(merged.requests, config)
+    events({ type: 'phase-end', variant, phase: 'config', ms: Date.now() - t0 })
+
+    const key = kernelKey({ base: base.id, patches: identities, config, compiler })
+    return ensureEntry('kernels', key, async tmp => {
+      events({ type: 'phase-start', variant, phase: 'build', detail: `make bzImage (${describe(base, patches, upto, spec.config)})` })
+      const out = join(tree.root, 'out')
+      await mkdir(out, { recursive: true })
+      await syncFile(join(cfgDir, '.config'), join(out, '.config'))
+      // the log lives outside the temp entry too, so a failed build leaves it for the user
+      const logDir = join(cacheRoot(), 'build-logs')
+      await mkdir(logDir, { recursive: true })
+      const log = join(logDir, `${key}.log`)
+      const r = await runMake(tree.src, out, ['bzImage'], log, { events, variant, phase: 'build' })
+      const bz = join(out, 'arch', 'x86', 'boot', 'bzImage')
+      await copyFile(bz, join(tmp, 'bzImage'))
+      await copyFile(join(out, '.config'), join(tmp, '.config'))
+      await copyFile(log, join(tmp, 'build.log'))
+      const release = (await readFile(join(out, 'include', 'config', 'kernel.release'), 'utf8')).trim()
+      const meta: KernelMeta = {
+        schema: SCHEMA,
+        key,
+        base: base.id,
+        description: describe(base, patches, upto, spec.config),
+        patches: applied.map(p => ({ index: p.index, subject: p.subject, identity: p.identity, origin: p.origin })),
+        seriesLength: patches.length,
+        fragments: spec.config,
+        compiler,
+        release,
+        imageHash: await fileSha256(join(tmp, 'bzImage')),
+        buildMs: r.ms,
+        compiles: r.compiles,
+        builtAt: new Date().toISOString(),
+      }
+      await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2) + '\n')
+      events({ type: 'phase-end', variant, phase: 'build', ms: r.ms, detail: `${r.compiles} files compiled` })
+    })
+  })
+  await writeAtomic(reqFile, JSON.stringify({ key: basename(dir) }) + '\n')
+  return artifactFrom(dir)
+}

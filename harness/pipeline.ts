@@ -1,0 +1,142 @@
+// One variant, end to end: variant → kernel → image → VM → console → results. Data flows one way;
+// each stage's output is saved in the variant's out dir as it is produced.
+import { copyFile, mkdir, rm, writeFile, mkdtemp, open } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import type { EventSink } from './events.js'
+import { exitCodeFor, InfraError, InputError, UntestableError } from './errors.js'
+import { getKernel } from './kernel/index.js'
+import { buildImage } from './guest/initramfs.js'
+import { qemuArgs, type Accel } from './vm/qemu-args.js'
+import { runVm, type VmRun } from './vm/runner.js'
+import { shellQuote, commandLog } from './util/exec.js'
+import { evaluateRun } from './evaluate.js'
+import type { KernelArtifact, RunVerdict, Variant, VariantResult } from './types.js'
+
+export interface RunOptions {
+  outDir: string
+  accel: Accel
+  qemu: string
+  upto?: number | undefined
+  /** multiply every timeout (e.g. for debug kernels) */
+  timeoutScale: number
+  /** override the variant's total timeout */
+  timeoutSec?: number | undefined
+  bios?: string | undefined
+  signal?: AbortSignal | undefined
+}
+
+export function safeName(s: string): string {
+  // names reach the file system: keep them to a harmless alphabet
+  return s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 100) || '_'
+}
+
+export async function runVariant(v: Variant, o: RunOptions, events: EventSink): Promise<VariantResult> {
+  const vdir = join(o.outDir, safeName(v.name))
+  await mkdir(vdir, { recursive: true })
+  const timings: Record<string, number> = {}
+  const rel = (f: string) => `${safeName(v.name)}/${f}`
+  const result: VariantResult = {
+    variant: v.name,
+    file: v.file,
+    verdict: 'infra',
+    summary: '',
+    cases: [],
+    findings: [],
+    timings,
+    artifacts: {},
+  }
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = Date.now()
+    events({ type: 'phase-start', variant: v.name, phase: name })
+    try {
+      return await fn()
+    } finally {
+      timings[name] = (Date.now() - t) / 1000
+      events({ type: 'phase-end', variant: v.name, phase: name, ms: Date.now() - t })
+    }
+  }
+  const t0 = Date.now()
+  try {
+    const kernel = await phase('kernel', () => getKernel(v, { upto: o.upto, events }))
+    result.kernel = { id: kernel.id, release: kernel.release, description: kernel.description, imageHash: kernel.imageHash }
+    await copyFile(kernel.configPath, join(vdir, 'kernel.config'))
+    result.artifacts.config = rel('kernel.config')
+    const image = await phase('image', () => buildImage(kernel, v))
+    await writeFile(join(vdir, 'plan.sh'), image.plan)
+    const vm = await phase('boot+test', () => boot(v, o, kernel, image.path, vdir, events))
+    result.artifacts.console = rel('console.log')
+    result.artifacts.results = rel('results.ktap')
+    result.artifacts.cmdline = rel('qemu.cmdline')
+    const ev = evaluateRun(v, vm)
+    result.cases = ev.cases
+    result.findings = ev.findings
+    result.verdict = ev.verdict
+    result.summary = ev.summary
+  } catch (e) {
+    const { verdict, summary } = errorVerdict(e)
+    result.verdict = verdict
+    result.summary = summary
+    if (e instanceof UntestableError && e.excerpt) {
+      await writeFile(join(vdir, 'error.log'), e.excerpt)
+      result.artifacts.error = rel('error.log')
+    }
+    if (!(e instanceof InputError || e instanceof UntestableError || e instanceof InfraError)) {
+      await writeFile(join(vdir, 'error.log'), String((e as Error).stack ?? e))
+      result.artifacts.error = rel('error.log')
+    }
+  } finally {
+    timings.total = (Date.now() - t0) / 1000
+    await writeFile(join(vdir, 'commands.log'), commandLog().join('\n') + '\n')
+  }
+  events({ type: 'variant-end', variant: v.name, verdict: result.verdict, summary: result.summary, ms: Date.now() - t0 })
+  return result
+}
+
+export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string; exit: number } {
+  const exit = exitCodeFor(e)
+  const msg = e instanceof Error ? e.message : String(e)
+  if (e instanceof InputError) return { verdict: 'bad-input', summary: msg, exit }
+  if (e instanceof UntestableError) return { verdict: 'untestable', summary: `${e.stage}: ${msg}`, exit }
+  return { verdict: 'infra', summary: msg, exit }
+}
+
+async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string, vdir: string, events: EventSink): Promise<VmRun> {
+  // Fresh, sparse NVDIMM backing files every run: a reused file would come up already converted.
+  const media = await mkdtemp(join(process.env.DAXRIG_MEDIA_DIR ?? tmpdir(), 'daxrig-nv-'))
+  try {
+    const nvdimmPaths = v.machine.nvdimms.map((_, i) => join(media, `nv${i}.img`))
+    for (const [i, p] of nvdimmPaths.entries()) {
+      const fh = await open(p, 'w')
+      await fh.truncate(v.machine.nvdimms[i]!.sizeMiB * 1024 * 1024)
+      await fh.close()
+    }
+    const resultsPath = join(vdir, 'results.ktap')
+    await rm(resultsPath, { force: true })
+    const args = qemuArgs({
+      qemu: o.qemu,
+      accel: o.accel,
+      machine: v.machine,
+      kernel: k.pvhImage ?? k.bzImage,
+      initrd,
+      nvdimmPaths,
+      resultsPath,
+      bios: o.bios,
+    })
+    await writeFile(join(vdir, 'qemu.cmdline'), shellQuote([o.qemu, ...args]) + '\n')
+    const s = o.timeoutScale
+    return await runVm({
+      qemu: o.qemu,
+      args,
+      consolePath: join(vdir, 'console.log'),
+      resultsPath,
+      bootSec: v.timeouts.bootSec * s,
+      noOutputSec: v.timeouts.noOutputSec * s,
+      totalSec: (o.timeoutSec ?? v.timeouts.totalSec) * s,
+      onConsoleLine: line => events({ type: 'console', variant: v.name, line }),
+      signal: o.signal,
+    })
+  } finally {
+    await rm(media, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,64 @@
+// Accelerator probe. /dev/kvm opening proves nothing on these hosts (guests hang after the decompressor),
+// so KVM is used only if a short boot reaches the kernel's first lines. Cached per host boot.
+import { open, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { cacheRoot } from '../cache/store.js'
+import { announce } from '../util/exec.js'
+import type { Accel } from './qemu-args.js'
+
+export interface AccelChoice {
+  accel: Accel
+  why: string
+  cached: boolean
+}
+
+async function bootId(): Promise<string> {
+  return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => 'unknown')).trim()
+}
+
+export async function probeAccel(qemu: string, kernel: string, watchdogSec = 10): Promise<AccelChoice> {
+  const file = join(cacheRoot(), 'accel.json')
+  const id = await bootId()
+  const cached = await readFile(file, 'utf8').then(s => JSON.parse(s) as { bootId: string; accel: Accel; why: string }, () => undefined)
+  if (cached && cached.bootId === id) return { accel: cached.accel, why: cached.why, cached: true }
+  const choice = await probeOnce(qemu, kernel, watchdogSec)
+  await mkdir(cacheRoot(), { recursive: true })
+  await writeFile(file, JSON.stringify({ bootId: id, ...choice }) + '\n')
+  return { ...choice, cached: false }
+}
+
+async function probeOnce(qemu: string, kernel: string, watchdogSec: number): Promise<{ accel: Accel; why: string }> {
+  try {
+    const fh = await open('/dev/kvm', 'r+')
+    await fh.close()
+  } catch (e) {
+    return { accel: 'tcg', why: `/dev/kvm not usable (${(e as NodeJS.ErrnoException).code ?? 'error'})` }
+  }
+  const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-accel', 'kvm', '-cpu', 'max', '-m', '256M',
+    '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 earlyprintk=serial']
+  announce([qemu, ...args])
+  const t0 = Date.now()
+  const child = execa(qemu, args, { reject: false, stdin: 'ignore', buffer: false, forceKillAfterDelay: 1000 })
+  let seen = ''
+  const ok = await new Promise<boolean>(resolve => {
+    const timer = setTimeout(() => resolve(false), watchdogSec * 1000)
+    child.stdout?.on('data', (b: Buffer) => {
+      seen += b.toString()
+      if (/Linux version|\[\s+0\.0+\]/.test(seen)) {
+        clearTimeout(timer)
+        resolve(true)
+      }
+    })
+    void child.then(() => {
+      clearTimeout(timer)
+      resolve(/Linux version|\[\s+0\.0+\]/.test(seen))
+    })
+  })
+  child.kill('SIGKILL')
+  await child
+  const s = ((Date.now() - t0) / 1000).toFixed(1)
+  return ok
+    ? { accel: 'kvm', why: `KVM boot reached the kernel banner in ${s} s` }
+    : { accel: 'tcg', why: `/dev/kvm opens but a KVM boot printed no kernel line in ${watchdogSec} s (guest hangs after the decompressor)` }
+}
