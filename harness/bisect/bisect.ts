@@ -1,5 +1,5 @@
 // Binary search over the prefixes of a patch series for the first patch that breaks a test (or, with fix, repairs it).
-import { InputError } from '../errors.js'
+import { EXIT, InputError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import { bisectConfidence, decide, describePolicy, makePolicy, type Evidence, type TryPolicy } from './policy.js'
 import { identityMismatch, identityOf, loadState, saveState, STATE_SCHEMA, type BisectIdentity, type PrefixState } from './state.js'
@@ -51,6 +51,16 @@ export function pickNext(lo: number, hi: number, skipped: ReadonlySet<number>): 
     for (const c of [mid - d, mid + d]) if (c > lo && c < hi && !skipped.has(c)) return c
   }
   return undefined
+}
+
+/**
+ * Exit status of `daxrig bisect`: 0 when a culprit was named; 1 when none could be (endpoints disagree, or only
+ * skipped prefixes are left); 128 when the rig failed, so scripts can tell "retry later" from "no answer".
+ */
+export function bisectExitCode(r: Pick<BisectResult, 'status'>): number {
+  if (r.status === 'found') return EXIT.ok
+  if (r.status === 'infra') return EXIT.infra
+  return EXIT.regression
 }
 
 /** Verdicts a bisection looks for: the behaviour before the culprit and after it. */

@@ -45,7 +45,7 @@ export interface StepRunner {
    * What is being bisected beyond the subjects: variant, test id, base, patch content hashes, config.
    * A state file is only resumed by a bisection with the same identity.
    */
-  readonly identity?: string
+  readonly identity?: string | undefined
   run(prefix: number, attempt: number): Promise<StepResult>
   /**
    * Optional: build (or take from the cache) the prefix's kernel and return its image hash without booting it,

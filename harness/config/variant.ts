@@ -10,7 +10,7 @@ import { inputErrorAt, parseYamlFile, type LoadedYaml } from './yaml-errors.js'
 import { projectRoot } from '../paths.js'
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-"')
-const size = z.union([z.string(), z.number()])
+const size = z.union([z.string(), z.number()], { error: 'expected a size such as 512M, 1G or 128K' })
 const pkgName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a Debian package name')
 
 const nvdimmSchema = z.strictObject({

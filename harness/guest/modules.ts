@@ -67,7 +67,7 @@ export function loadOrder(db: ModuleDb, wanted: WantedModule[]): { steps: LoadSt
   const seen = new Set<string>()
   const missing: string[] = []
   const visit = (name: string, params: string[]) => {
-    if (seen.has(name)) return
+    if (seen.has(name) || db.builtin.has(name)) return
     seen.add(name)
     const path = db.paths.get(name)
     if (!path) return

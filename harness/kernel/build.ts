@@ -77,8 +77,28 @@ export function abortBuilds(signal: NodeJS.Signals = 'SIGTERM'): void {
   }
 }
 
-// A dying rig must not leave a make tree compiling in the background.
-process.once('exit', () => abortBuilds('SIGKILL'))
+/**
+ * make runs detached (its own process group), so a Ctrl-C on the terminal does not reach it. While a build
+ * runs, SIGINT/SIGTERM first kill the make group, then are re-raised so the rig's own handling (or the default
+ * exit) still happens; a plain exit kills it too, so no compile tree outlives the rig.
+ */
+function guardSignals(): () => void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    abortBuilds('SIGTERM')
+    release()
+    process.kill(process.pid, sig)
+  }
+  const onExit = (): void => abortBuilds('SIGKILL')
+  const release = (): void => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    process.off('exit', onExit)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  process.once('exit', onExit)
+  return release
+}
 
 export interface MakeResult {
   ms: number
@@ -105,6 +125,7 @@ export async function runMake(
   let text = ''
   const child = execa('make', args, { env, reject: false, all: true, detached: true, stdin: 'ignore', buffer: false })
   if (child.pid) active.add(child.pid)
+  const releaseSignals = guardSignals()
   const timer = setInterval(() => {
     opts.events?.({
       type: 'progress',
@@ -122,6 +143,7 @@ export async function runMake(
   })
   const r = await child.catch(e => e as { exitCode?: number; signal?: string; code?: string; message?: string })
   clearInterval(timer)
+  releaseSignals()
   if (child.pid) active.delete(child.pid)
   await new Promise<void>(res => log.end(() => res()))
   const ms = Date.now() - start

@@ -217,7 +217,7 @@ interface KernelMeta {
 
 function describe(base: BaseSource, patches: SeriesPatch[], upto: number, fragments: string[]): string {
   const frags = fragments.map(f => basename(f, '.config')).join('+')
-  const series = patches.length ? ` + patches 1..${upto} of ${patches.length}` : ''
+  const series = !patches.length ? '' : upto ? ` + patches 1..${upto} of ${patches.length}` : ` (series of ${patches.length} not applied)`
   return `${base.description}${series}, config ${frags}`
 }
 

@@ -32,6 +32,9 @@ const GENERIC_FRAMES = new Set([
   'lock_acquire', '__lock_acquire', 'validate_chain', 'check_prev_add', 'check_prevs_add', 'check_noncircular',
   'print_circular_bug', 'check_deadlock', 'print_deadlock_bug', 'mark_lock', 'lockdep_rcu_suspicious',
   '__schedule', 'schedule', 'schedule_timeout', 'schedule_preempt_disabled', 'io_schedule', 'io_schedule_timeout',
+  'rwsem_down_write_slowpath', 'rwsem_down_read_slowpath', 'down_write', 'down_read', 'down_write_killable',
+  'down_read_killable', 'mutex_lock', '__mutex_lock', '__mutex_lock_slowpath', 'mutex_lock_nested', 'wait_for_completion',
+  'folio_wait_bit_common', '__folio_lock', 'percpu_rwsem_wait', 'percpu_down_write',
   'watchdog_timer_fn', '__hrtimer_run_queues', 'hrtimer_interrupt', '__sysvec_apic_timer_interrupt',
   'sysvec_apic_timer_interrupt', 'irq_exit_rcu', '__irq_exit_rcu', '__do_softirq', 'handle_softirqs',
   'rcu_dump_cpu_stacks', 'rcu_sched_clock_irq', 'print_cpu_stall', 'check_cpu_stall', 'rcu_pending',
@@ -67,7 +70,7 @@ const HEADERS: Header[] = [
   { re: /BUG: (?:unable to handle (?:kernel )?(page fault|NULL pointer dereference|paging request)|kernel (NULL pointer dereference))/, kind: 'oops', endMarker: true, title: (m, f) => inFunc(`BUG: ${m[1] === 'page fault' || m[1] === 'paging request' ? 'unable to handle kernel paging request' : 'kernel NULL pointer dereference'}`, f) },
   { re: /general protection fault(?:, probably for non-canonical address| ?:|\s*$)/, kind: 'oops', endMarker: true, title: (_m, f) => inFunc('general protection fault', f) },
   { re: /kernel BUG at (\S+?)!?$/, kind: 'bug', endMarker: true, title: (m, f) => (f ? `kernel BUG in ${f}` : `kernel BUG at ${m[1]}`) },
-  { re: /BUG: (.+?)(?: in \S+)?\s*$/, kind: 'bug', endMarker: false, title: (m, f) => inFunc(`BUG: ${(m[1] ?? '').replace(/[:,].*$/, '')}`, f) },
+  { re: /BUG: (.+?)(?: in \S+)?\s*$/, kind: 'bug', endMarker: false, title: (m, f) => inFunc(`BUG: ${(m[1] ?? '').replace(/[:,].*$/, '').replace(/ at \S+$/, '')}`, f) },
   { re: /WARNING: (?:CPU: \d+ PID: \d+ |)at \S+ ([\w.$]+)(?:\+0x|\(\))/, kind: 'warning', endMarker: true, title: m => `WARNING in ${normaliseFunc(m[1] ?? '')}` },
   { re: /WARNING: CPU: \d+ PID: \d+ at /, kind: 'warning', endMarker: true, title: (_m, f) => inFunc('WARNING', f) },
   // Lockdep reports all open with `WARNING: <what was detected>` framed by `====` lines.

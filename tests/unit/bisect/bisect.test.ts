@@ -1,6 +1,6 @@
 // Bisector tests on a synthetic series: every culprit position, skips, infra, flaky tests, identical images, --fix, endpoints.
 import t from 'tap'
-import { bisect, noopWarning, pickNext } from '../../../harness/bisect/bisect.js'
+import { bisect, bisectExitCode, noopWarning, pickNext } from '../../../harness/bisect/bisect.js'
 import type { RigEvent } from '../../../harness/events.js'
 import { InputError } from '../../../harness/errors.js'
 import { FakeRunner, type FakeCase } from './fake-runner.js'
@@ -340,4 +340,11 @@ t.test('bad input', async t => {
 t.test('a runner that throws propagates the error', async t => {
   const runner = new FakeRunner({ name: 'throw', n: 4, firstBad: 2, throwOnCall: 2 })
   await t.rejects(bisect(runner, { tries: 1 }), /simulated crash of the rig at call 2/)
+})
+
+t.test('bisectExitCode', async t => {
+  t.equal(bisectExitCode({ status: 'found' }), 0)
+  t.equal(bisectExitCode({ status: 'inconclusive' }), 1)
+  t.equal(bisectExitCode({ status: 'endpoints-disagree' }), 1)
+  t.equal(bisectExitCode({ status: 'infra' }), 128)
 })

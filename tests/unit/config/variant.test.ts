@@ -1,0 +1,73 @@
+import t from 'tap'
+import { writeFile, mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadVariant } from '../../../harness/config/variant.js'
+import { InputError } from '../../../harness/errors.js'
+import { resolveTargets } from '../../../harness/config/matrix.js'
+
+const dir = await mkdtemp(join(tmpdir(), 'daxrig-variant-'))
+
+async function load(name: string, text: string) {
+  const f = join(dir, `${name}.yaml`)
+  await writeFile(f, text)
+  return { f, p: loadVariant(f) }
+}
+
+const good = `name: ok
+kernel:
+  prebuilt: linux-image-6.1.0-56-amd64-unsigned
+machine:
+  nvdimm: [{size: 512M, fs: [ext4, xfs]}]
+tests: [map_sync]
+expect:
+  "map_sync.*": pass
+  "map_sync.devdax_*": {verdict: skip, reason: "no devdax"}
+`
+
+t.test('a good variant resolves defaults and expands filesystems into DIMMs', async t => {
+  const { p } = await load('ok', good)
+  const v = await p
+  t.equal(v.kernel.kind, 'prebuilt')
+  t.equal(v.kernel.suite, 'bookworm')
+  t.equal(v.machine.memoryMiB, 1024)
+  t.same(v.machine.nvdimms.map(d => d.fs), ['ext4', 'xfs'])
+  t.equal(v.machine.nvdimms.length, 2)
+  t.match(v.tests[0]!.source, /tests\/guest\/map_sync\.c$/)
+  t.equal(v.expect[1]!.reason, 'no devdax')
+  t.equal(v.timeouts.perTestSec, 180)
+})
+
+const cases: [string, string, RegExp][] = [
+  ['type error names line and field', good.replace('nvdimm: [{size: 512M', 'nvdimm: [{size: true'), /\.yaml:5: machine\.nvdimm\[0\]\.size: expected a size such as 512M/],
+  ['unknown field', good.replace('tests: [map_sync]', 'tests: [map_sync]\nbogus: 1'), /\.yaml:7: bogus: unknown field "bogus"/],
+  ['invalid YAML', 'name: [unclosed\n', /\.yaml:\d+: invalid YAML/],
+  ['syscall 333 refused', good + 'interfaces:\n  syscalls: {daxctl: 333}\n', /interfaces\.syscalls\.daxctl: 333 is io_pgetevents/],
+  ['syscall inside the base table', good + 'interfaces:\n  syscalls: {mmap3: 400}\n', /collides with an existing syscall: the 6\.1 table ends at 450/],
+  ['unknown test', good.replace('tests: [map_sync]', 'tests: [no_such_test]'), /tests\[0\]: unknown test "no_such_test"/],
+  ['xfs on a small DIMM', good.replace('size: 512M', 'size: 256M'), /machine\.nvdimm\[0\]\.size: xfs needs a DIMM of at least 512M/],
+  ['vfio without iommu', good.replace('machine:\n', "machine:\n  vfio-device: edu\n"), /machine\.vfio-device: a VFIO device needs a vIOMMU/],
+  ['both prebuilt and source', good.replace('  prebuilt:', '  source: linux-source-6.1\n  prebuilt:'), /kernel: give exactly one of/],
+  ['fail without a reason', good.replace('"map_sync.*": pass', '"map_sync.*": {verdict: fail}'), /expect\.map_sync\.\*\.reason: a fail\/skip expectation needs a reason/],
+  ['bad package name', good.replace('linux-image-6.1.0-56-amd64-unsigned', 'Linux Image!'), /kernel\.prebuilt: not a Debian package name/],
+]
+
+for (const [name, text, re] of cases) {
+  t.test(name, async t => {
+    const { p } = await load(name.replace(/ /g, '-').replace(/[^a-z0-9-]/gi, ''), text)
+    const e = await p.then(() => undefined, (e: unknown) => e)
+    t.ok(e instanceof InputError, 'an InputError (exit 2)')
+    t.match((e as Error).message, re)
+  })
+}
+
+t.test('unknown variant name gives one clear error', async t => {
+  await t.rejects(resolveTargets(['no-such-variant']), /unknown variant or matrix "no-such-variant"/)
+  await t.rejects(resolveTargets(['../etc']), /not a valid variant or matrix name|no such file/)
+})
+
+t.test('the default matrix resolves to variant files', async t => {
+  const files = await resolveTargets([])
+  t.ok(files.length >= 2)
+  for (const f of files) t.match(f, /tests\/variants\/.*\.yaml$/)
+})

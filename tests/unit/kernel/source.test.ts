@@ -1,0 +1,105 @@
+// Source-kernel plumbing that needs no kernel build: cache keys, base identity, the tree cache, input checks.
+import t from 'tap'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { InputError } from '../../../harness/errors.js'
+import { buildSourceKernel, ensureTree, kernelKey, requestKey, resolveBase } from '../../../harness/kernel/source.js'
+import { projectRoot } from '../../../harness/paths.js'
+import type { Variant } from '../../../harness/types.js'
+
+const fx = join(projectRoot(), 'tests', 'fixtures', 'kernel')
+
+const cache = await mkdtemp(join(tmpdir(), 'daxrig-cache-'))
+process.env.DAXRIG_CACHE = cache
+t.teardown(() => rm(cache, { recursive: true, force: true }))
+
+async function tinyRepo(t: { teardown: (fn: () => unknown) => void }): Promise<{ dir: string; commit: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'daxrig-tree-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await cp(join(fx, 'tiny-tree'), dir, { recursive: true })
+  const g = (...a: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: dir })
+  await g('init', '-q')
+  await g('add', '-A')
+  await g('commit', '-qm', 'base')
+  await g('tag', 'v0')
+  return { dir, commit: (await g('rev-parse', 'HEAD')).stdout.trim() }
+}
+
+const key = { base: 'linux-source-6.1 6.1.192-2', patches: ['p1', 'p2'], config: 'CONFIG_A=y\n', compiler: 'gcc (Debian 12.2.0-14) 12.2.0' }
+
+t.test('kernelKey: stable, and every input changes it', async t => {
+  t.equal(kernelKey(key), kernelKey({ ...key }))
+  t.match(kernelKey(key), /^[0-9a-f]{64}$/)
+  const variants = [
+    { ...key, base: 'linux-source-6.1 6.1.192-3' },
+    { ...key, patches: ['p1'] },
+    { ...key, patches: ['p2', 'p1'] },
+    { ...key, config: 'CONFIG_A=y\nCONFIG_B=y\n' },
+    { ...key, compiler: 'gcc (Debian 13.1.0) 13.1.0' },
+  ]
+  const keys = new Set([kernelKey(key), ...variants.map(kernelKey)])
+  t.equal(keys.size, 6)
+})
+
+t.test('requestKey depends on fragment contents, not on where they live', async t => {
+  const r = { base: 'b', patches: [], compiler: 'c' }
+  const a = requestKey({ ...r, fragments: [{ path: '/x/base.config', text: 'CONFIG_A=y\n' }] })
+  t.equal(a, requestKey({ ...r, fragments: [{ path: '/y/base.config', text: 'CONFIG_A=y\n' }] }))
+  t.not(a, requestKey({ ...r, fragments: [{ path: '/x/base.config', text: 'CONFIG_A=n\n' }] }))
+  t.not(a, requestKey({ ...r, fragments: [{ path: '/x/other.config', text: 'CONFIG_A=y\n' }] }))
+})
+
+t.test('resolveBase: a git ref is identified by its commit; unknown refs and packages are bad input', async t => {
+  const { dir, commit } = await tinyRepo(t)
+  const b = await resolveBase({ kind: 'source', suite: 'bookworm', config: [], git: { path: dir, ref: 'v0' } })
+  t.equal(b.id, `git ${commit}`)
+  t.equal(b.key, `git-${commit}`)
+  await t.rejects(resolveBase({ kind: 'source', suite: 'bookworm', config: [], git: { path: dir, ref: 'no-such-ref' } }), InputError)
+  await t.rejects(resolveBase({ kind: 'source', suite: 'bookworm', config: [], sourcePackage: 'linux-image-6.1.0-56-amd64' }), InputError)
+  await t.rejects(resolveBase({ kind: 'source', suite: 'bookworm', config: [] }), InputError)
+})
+
+t.test('ensureTree makes the base tree once, atomically, in the cache', async t => {
+  const { dir, commit } = await tinyRepo(t)
+  const base = await resolveBase({ kind: 'source', suite: 'bookworm', config: [], git: { path: dir, ref: 'v0' } })
+  const events: string[] = []
+  const a = await ensureTree(base, e => events.push(e.type))
+  t.equal(a.root, join(cache, 'trees', `git-${commit}`))
+  t.equal(a.commit, commit)
+  t.ok(existsSync(join(a.root, '.complete')))
+  t.match(await readFile(join(a.src, 'mm', 'a.c'), 'utf8'), /^line 10$/m)
+  t.same(events, ['phase-start', 'phase-end'])
+  const again: string[] = []
+  const b = await ensureTree(base, e => again.push(e.type))
+  t.equal(b.root, a.root)
+  t.same(again, [], 'second call reuses the tree')
+})
+
+function variant(kernel: Partial<Variant['kernel']>): Variant {
+  return {
+    name: 'v',
+    file: '/tmp/v.yaml',
+    kernel: { kind: 'source', suite: 'bookworm', config: [], ...kernel },
+  } as unknown as Variant
+}
+
+t.test('buildSourceKernel refuses bad requests before touching any tree', async t => {
+  const demo = join(projectRoot(), 'tests', 'patches', 'vfio-pin-demo')
+  await t.rejects(buildSourceKernel(variant({ kind: 'prebuilt', package: 'linux-image-x' })), InputError)
+  await t.rejects(buildSourceKernel(variant({ sourcePackage: 'linux-source-6.1', series: { dir: demo } }), { upto: 6 }), {
+    name: 'InputError',
+    message: /--upto 6 is outside the series \(it has 5 patches\)/,
+  })
+  await t.rejects(
+    buildSourceKernel(variant({ sourcePackage: 'linux-source-6.1', series: { mbox: join(fx, 'series-truncated.mbox') } })),
+    { name: 'InputError', message: /series-truncated\.mbox/ },
+  )
+  await t.rejects(
+    buildSourceKernel(variant({ sourcePackage: 'linux-source-6.1', config: [join(fx, 'bad-syntax.config')] })),
+    { name: 'InputError', message: /bad-syntax\.config:3/ },
+  )
+  t.notOk(existsSync(join(cache, 'trees', 'linux-source-6.1_6.1.192-2')), 'no tree was unpacked')
+})
