@@ -13,6 +13,11 @@ export interface Evaluation {
 }
 
 export function evaluateRun(v: Variant, vm: VmRun): Evaluation {
+  // QEMU that exits non-zero before the guest printed a byte never started a guest: the rig failed
+  // (bad option, missing file), not the kernel. A bisection must abort on this, not skip.
+  if (vm.exitCode !== 0 && vm.exitCode !== null && !vm.watchdog && vm.firstConsoleMs === null && !vm.results) {
+    return { cases: [], findings: [], verdict: 'infra', summary: `QEMU failed to start (exit ${vm.exitCode}): ${vm.qemuErrors.slice(0, 2).join(' | ') || 'no message'}` }
+  }
   const ch = parseResultsChannel(vm.results, { programs: v.tests.map(t => t.name) })
   const r = computeVerdict({
     variant: v,

@@ -49,6 +49,8 @@ export function missingNeeds(o: { source: boolean; optional?: boolean }): HostNe
 
 /** Guard for commands that boot: one clear line and exit 128 if the host lacks a tool. */
 export function requireHost(o: { source: boolean }): void {
+  const qemu = process.env.DAXRIG_QEMU
+  if (qemu && !existsSync(qemu)) throw new InfraError(`${qemu} (DAXRIG_QEMU) not found`, 'run daxrig setup')
   const miss = missingNeeds({ source: o.source })
   if (miss.length) throw new InfraError(`missing host packages: ${miss.map(m => m.pkg).join(' ')}`, 'run daxrig setup')
 }

@@ -65,10 +65,13 @@ export function countCompiles(chunk: string): number {
 }
 
 const active = new Set<number>()
+/** groups we killed ourselves: make then exits 2 ("Terminated"), which must not read as a broken kernel */
+const aborted = new Set<number>()
 
 /** Kill every running make process group (SIGINT/SIGTERM handlers call this). */
 export function abortBuilds(signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const pgid of active) {
+    aborted.add(pgid)
     try {
       process.kill(-pgid, signal)
     } catch {
@@ -148,7 +151,8 @@ export async function runMake(
   await new Promise<void>(res => log.end(() => res()))
   const ms = Date.now() - start
   if ((r as { code?: string }).code === 'ENOENT') throw new InfraError('make not found', 'apt-get install build-essential')
-  if (r.signal) throw new InfraError(`make was killed by ${r.signal} after ${Math.round(ms / 1000)}s`)
+  const interrupted = child.pid !== undefined && aborted.delete(child.pid)
+  if (r.signal || interrupted) throw new InfraError(`make was killed by ${r.signal ?? 'an abort'} after ${Math.round(ms / 1000)}s`, 'build interrupted')
   if (r.exitCode !== 0) {
     const excerpt = compilerErrors(text)
     throw new UntestableError(

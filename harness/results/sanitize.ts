@@ -20,11 +20,11 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;')
 }
 
-/** Text safe inside a Markdown table cell or paragraph: no raw HTML, no cell breaks, no line breaks. */
+/** Text safe inside a Markdown table cell or paragraph: no raw HTML, no cell breaks, no line breaks (intraword `_` is left alone: CommonMark does not emphasise it, and case ids are full of it). */
 export function escapeMarkdownInline(text: string): string {
   return escapeHtml(text)
     .replace(/\|/g, '\\|')
-    .replace(/([\\`*_[\]])/g, '\\$1')
+    .replace(/([\\`*[\]])/g, '\\$1')
     .replace(/\n/g, ' ')
 }
 

@@ -22,7 +22,8 @@
  *   P_sync_store         (ext4, xfs only) store through a MSV|MAP_SYNC mapping, msync, read back with pread
  * devdax ($DAXRIG_DEVDAX):
  *   devdax_msv_sync      MSV|MAP_SYNC mapping of one alignment unit
- *   devdax_sync_store    store + msync through it, read back through a second mapping
+ *   devdax_sync_store    store through it (no msync: device-dax has no ->fsync, msync is EINVAL),
+ *                        read back through a second mapping
  */
 #include "ktap.h"
 
@@ -131,7 +132,9 @@ static int store_child(void *p)
 	for (off = 0; off < a->len; off += 4096)
 		m[off] = (unsigned char)(0xa5 ^ (off >> 12));
 	m[a->len - 1] = 0x5a;
-	if (msync(m, a->len, MS_SYNC) < 0) {
+	/* device-dax has no ->fsync: msync(MS_SYNC) is EINVAL there (observed on 6.12), and a
+	 * MAP_SYNC devdax mapping needs no msync anyway */
+	if (!a->devdax && msync(m, a->len, MS_SYNC) < 0) {
 		kt_diag("msync: %s", kt_rcstr(-1, errno));
 		return 11;
 	}

@@ -1,8 +1,11 @@
 // kbuild plumbing without a kernel: the error excerpt, progress counting, the pinned make command line.
 import t from 'tap'
-import { readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildEnv, compilerErrors, countCompiles, makeArgs, REPRODUCIBLE_ENV } from '../../../harness/kernel/build.js'
+import { execa } from 'execa'
+import { UntestableError } from '../../../harness/errors.js'
+import { abortBuilds, buildEnv, compilerErrors, countCompiles, makeArgs, REPRODUCIBLE_ENV, runMake } from '../../../harness/kernel/build.js'
 import { projectRoot } from '../../../harness/paths.js'
 
 const fx = join(projectRoot(), 'tests', 'fixtures', 'kernel')
@@ -38,4 +41,55 @@ t.test('make runs with the pinned compiler, arch and an empty LOCALVERSION', asy
   for (const k of ['KBUILD_BUILD_TIMESTAMP', 'KBUILD_BUILD_USER', 'KBUILD_BUILD_HOST', 'KBUILD_BUILD_VERSION'] as const)
     t.equal(env[k], REPRODUCIBLE_ENV[k], `${k} pinned`)
   t.match(env.CCACHE_DIR, /ccache$/)
+})
+
+/** A stand-in source tree whose Makefile behaves like a failing or a hanging kbuild. */
+async function fakeTree(body: string): Promise<{ src: string; out: string; log: string; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'daxrig-make-'))
+  await mkdir(join(dir, 'src'))
+  await mkdir(join(dir, 'out'))
+  await writeFile(join(dir, 'src', 'Makefile'), `bzImage:\n${body}\n`)
+  return { src: join(dir, 'src'), out: join(dir, 'out'), log: join(dir, 'build.log'), done: () => rm(dir, { recursive: true, force: true }) }
+}
+
+t.test('a failing build is UntestableError(build) with only the error lines; the full log is kept', async t => {
+  const f = await fakeTree(
+    [
+      '\t@for i in 1 2 3 4 5 6 7 8; do echo "  CC      mm/f$$i.o"; done',
+      `\t@echo "mm/gup.c: In function 'check_vma_flags':"`,
+      `\t@echo "mm/gup.c:1075:13: error: 'X' undeclared"`,
+      '\t@exit 2',
+    ].join('\n'),
+  )
+  t.teardown(f.done)
+  const events: string[] = []
+  const err = await runMake(f.src, f.out, ['bzImage'], f.log, { events: e => events.push(e.type) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  t.type(err, UntestableError)
+  const u = err as UntestableError
+  t.equal(u.stage, 'build')
+  t.match(u.excerpt, /error: 'X' undeclared/)
+  t.notMatch(u.excerpt, /CC\s+mm\/f1\.o/)
+  t.match(u.message, f.log)
+  t.match(await readFile(f.log, 'utf8'), /CC\s+mm\/f8\.o/)
+})
+
+t.test('abortBuilds kills the whole make process group', async t => {
+  const f = await fakeTree('\t@echo started; sleep 60 & sleep 60; wait')
+  t.teardown(f.done)
+  const started = Date.now()
+  const p = runMake(f.src, f.out, ['bzImage'], f.log)
+  await new Promise(r => setTimeout(r, 700))
+  abortBuilds()
+  await t.rejects(p, { name: 'InfraError', message: /make was killed .*build interrupted/ })
+  t.ok(Date.now() - started < 20_000, 'did not wait for the sleeps')
+  const left = await execa('pgrep', ['-f', `sleep 60`], { reject: false })
+  const mine = left.stdout.split('\n').filter(Boolean)
+  // other users of this host may run sleeps too; ours were in the make group that is now gone
+  for (const pid of mine) {
+    const cmd = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')
+    t.notMatch(cmd, /KBUILD_BUILD_USER=daxrig/, `sleep ${pid} was not left behind by the build`)
+  }
 })

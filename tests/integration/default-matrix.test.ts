@@ -1,0 +1,38 @@
+// Boots the real Debian kernels: the default matrix must pass for real, and a wrong expectation must fail.
+import t from 'tap'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { daxrig, fixture, lastLine } from './helpers.js'
+import type { RunSummary } from '../../harness/types.js'
+
+t.test('daxrig run (default matrix) passes on the Debian 6.1 and 6.12 kernels', async t => {
+  const out = await mkdtemp(join(tmpdir(), 'daxrig-it-'))
+  const r = await daxrig(['run', '--out', out])
+  t.equal(r.code, 0, r.out.slice(-3000))
+  t.match(lastLine(r.stdout), /^daxrig: \d+ passed, 0 failed, \d+ skipped$/)
+  const s = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as RunSummary
+  t.same(s.variants.map(v => v.variant).sort(), ['baseline-6.1', 'baseline-6.12'])
+  for (const v of s.variants) {
+    t.equal(v.verdict, 'ok', `${v.variant}: ${v.summary}`)
+    t.ok(v.cases.length >= 30, `${v.variant} reported its cases`)
+    t.ok(v.cases.filter(c => c.status === 'pass').length >= 20, `${v.variant}: real passes, not only skips`)
+    // the VM really ran: a kernel banner on the console and the guest's exit marker on the results channel
+    const dir = join(out, v.variant)
+    t.match(await readFile(join(dir, 'console.log'), 'utf8'), /Linux version \S+/)
+    t.match(await readFile(join(dir, 'console.log'), 'utf8'), /mounted -o dax/)
+    t.match(await readFile(join(dir, 'results.ktap'), 'utf8'), /# daxrig-exit: 0/)
+    t.match(await readFile(join(dir, 'qemu.cmdline'), 'utf8'), /^qemu-system-x86_64 .*-device nvdimm/)
+    t.ok(existsSync(join(dir, 'kernel.config')))
+  }
+  for (const f of ['results.json', 'junit.xml', 'report.md', 'report.html']) t.ok(existsSync(join(out, f)), f)
+})
+
+t.test('a deliberately wrong expectation makes daxrig run exit 1 and names the test', async t => {
+  const out = await mkdtemp(join(tmpdir(), 'daxrig-it-'))
+  const r = await daxrig(['run', fixture('variants/wrong-expectation.yaml'), '--out', out])
+  t.equal(r.code, 1, r.out.slice(-2000))
+  t.match(r.stdout, /map_sync\.ext4_msv_sync: expected fail, got pass/)
+  t.match(lastLine(r.stdout), /^daxrig: \d+ passed, 1 failed, \d+ skipped$/)
+})
