@@ -29,7 +29,9 @@ export interface CliContext {
 
 type Setter = (p: () => Promise<number>) => () => void
 
-export function register(program: Command, set: Setter, ctx: CliContext): void {
+export async function register(program: Command, set: Setter, ctx: CliContext): Promise<void> {
+  const { registerSeries } = await import('./cli-series.js')
+  registerSeries(program, set, ctx)
   program
     .command('boot')
     .argument('<variant>')

@@ -207,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
     .description("fetch or build the variant's kernel and print its path")
     .action((name: string, o: { upto?: number; verbose?: boolean }) => set(() => cmdBuild(name, o))())
   const extra = await import('./cli-extra.js')
-  extra.register(program, set, { addCommon, loadAll, chooseAccel, QEMU })
+  await extra.register(program, set, { addCommon, loadAll, chooseAccel, QEMU })
 
   try {
     await program.parseAsync(argv, { from: 'user' })

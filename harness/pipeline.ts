@@ -40,6 +40,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     variant: v.name,
     file: v.file,
     verdict: 'infra',
+    ...(v.expectRun ? { expectedVerdict: v.expectRun.verdict } : {}),
     summary: '',
     cases: [],
     findings: [],

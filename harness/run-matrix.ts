@@ -56,8 +56,16 @@ export async function prepareOutDir(out: string | undefined): Promise<string> {
   return dir
 }
 
+/** A variant met its run expectation: `ok` normally, or the verdict it declares with `expect-run`. */
+export function runAsExpected(r: VariantResult): boolean {
+  return r.verdict === (r.expectedVerdict ?? 'ok')
+}
+
 export function exitCodeOf(results: VariantResult[]): number {
   const v = results.map(r => r.verdict)
+  if (results.every(runAsExpected)) return EXIT.ok
+  const missed = results.filter(r => !runAsExpected(r) && r.expectedVerdict !== undefined)
+  if (missed.length && !v.includes('infra') && !v.includes('bad-input')) return EXIT.regression
   if (v.includes('infra')) return EXIT.infra
   if (v.includes('bad-input')) return EXIT.badInput
   if (v.some(x => ['regression', 'crash', 'boot-hang', 'test-hang', 'setup-failed'].includes(x))) return EXIT.regression
@@ -70,6 +78,12 @@ export function countOutcomes(results: VariantResult[]): RunSummary['counts'] {
   let failed = 0
   let skipped = 0
   for (const r of results) {
+    if (r.expectedVerdict !== undefined && r.expectedVerdict !== 'ok') {
+      // judged as a whole: the canary's run verdict is the one result that counts
+      if (runAsExpected(r)) passed++
+      else failed++
+      continue
+    }
     for (const c of r.cases) {
       // a known failure matches its expectation: it is reported apart but does not fail the run
       if (c.verdict !== 'as-expected' && c.verdict !== 'known-failure') failed++

@@ -77,6 +77,8 @@ export interface Variant {
   /** guest programs: names in tests/guest/ (resolved to absolute .c paths) */
   tests: { name: string; source: string }[]
   expect: ExpectRule[]
+  /** the run verdict this variant must end with, when it is not `ok` (canaries); judged as a whole */
+  expectRun?: { verdict: RunVerdict; reason: string }
   /** console findings allowed on this variant: classifier kinds or fingerprints, with a reason */
   allow: { match: string; reason: string }[]
   timeouts: { bootSec: number; noOutputSec: number; totalSec: number; perTestSec: number }
@@ -168,6 +170,8 @@ export interface VariantResult {
   variant: string
   file: string
   verdict: RunVerdict
+  /** set when the variant declares `expect-run`: the verdict it must end with */
+  expectedVerdict?: RunVerdict
   /** one line explaining the verdict */
   summary: string
   kernel?: { id: string; release: string; description: string; imageHash: string }

@@ -9,6 +9,7 @@
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null || /bin/busybox mdev -s
 /bin/busybox mount -t tmpfs -o mode=1777 tmpfs /tmp
+/bin/busybox mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp
 
@@ -138,7 +139,9 @@ run_tests() {
 		mkdir -p /tmp/work/$t
 		rm -f /tmp/rc
 		# stderr goes to the console (diagnostics), stdout is the program's KTAP
-		(cd /tmp/work/$t && timeout -s KILL "$DAXRIG_PER_TEST_TIMEOUT" /tests/$t; echo $? > /tmp/rc) | sed 's/^/  /' >&3
+		# awk (not sed) so a last line without a newline still ends with one: init's own result line
+		# must never be glued onto a program's output
+		(cd /tmp/work/$t && timeout -s KILL "$DAXRIG_PER_TEST_TIMEOUT" /tests/$t; echo $? > /tmp/rc) | awk '{ print "  " $0; fflush() }' >&3
 		rc=$(cat /tmp/rc 2>/dev/null || echo 255)
 		case "$rc" in
 			0) res "ok $i $t" ;;

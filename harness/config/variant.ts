@@ -75,6 +75,16 @@ export const variantSchema = z.strictObject({
     })
     .prefault({}),
   tests: z.array(z.string().min(1)).min(1),
+  /**
+   * The verdict this run must end with (default ok). Canaries that panic or hang on purpose say
+   * `crash` / `test-hang`; such a variant is judged as a whole, its cases are informative.
+   */
+  'expect-run': z
+    .strictObject({
+      verdict: z.enum(['ok', 'regression', 'crash', 'boot-hang', 'test-hang', 'setup-failed', 'untestable']),
+      reason: z.string().min(1),
+    })
+    .optional(),
   expect: z.record(z.string(), expectValue).default({}),
   allow: z.array(z.strictObject({ match: z.string(), reason: z.string() })).default([]),
   timeouts: z
@@ -192,6 +202,7 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
     interfaces: { syscalls: v.interfaces.syscalls, mmapFlags: v.interfaces['mmap-flags'], fcntl: v.interfaces.fcntl },
     tests,
     expect,
+    ...(v['expect-run'] ? { expectRun: { verdict: v['expect-run'].verdict, reason: v['expect-run'].reason } } : {}),
     allow: v.allow,
     timeouts: {
       bootSec: v.timeouts.boot,

@@ -1,5 +1,5 @@
 // Kernels from source: one git-managed build tree per base, a series prefix applied, fragments merged, built once per cache key.
-import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
@@ -88,25 +88,31 @@ async function debianTarball(pkg: string): Promise<{ tarball: string; version: s
   const dir = join(cacheRoot(), 'debs', pkg)
   await mkdir(dir, { recursive: true })
   return withLock(join(dir, '.lock'), async () => {
-    let deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
-    if (!deb) {
-      await runOk('apt-get', ['download', pkg], { cwd: dir }, out =>
-        new InfraError(`apt-get download ${pkg} failed: ${out.trim().split('\n').slice(-2).join(' | ')}`, 'check the apt sources and network'),
-      )
-      deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
-      if (!deb) throw new InfraError(`apt-get download ${pkg} left no .deb in ${dir}`)
+    const tarballIn = async (unpacked: string) => {
+      const src = join(dir, unpacked, 'usr', 'src')
+      const tar = (await readdir(src).catch(() => [] as string[])).find(f => /^linux-source-.*\.tar\.(xz|bz2|gz)$/.test(f))
+      return tar ? join(src, tar) : undefined
     }
-    const ver = (await runOk('dpkg-deb', ['-f', join(dir, deb), 'Version'])).stdout.trim()
-    const unpacked = join(dir, `unpacked-${ver}`)
-    if (!existsSync(join(unpacked, 'usr', 'src'))) {
-      const tmp = `${unpacked}.tmp`
-      await runOk('rm', ['-rf', tmp])
-      await runOk('dpkg-deb', ['-x', join(dir, deb), tmp])
-      await rename(tmp, unpacked)
+    // the unpacked tarball is all we keep; the .deb is deleted once extracted
+    for (const d of (await readdir(dir)).filter(f => f.startsWith('unpacked-')).sort().reverse()) {
+      const tarball = await tarballIn(d)
+      if (tarball) return { tarball, version: d.slice('unpacked-'.length) }
     }
-    const tar = (await readdir(join(unpacked, 'usr', 'src'))).find(f => /^linux-source-.*\.tar\.(xz|bz2|gz)$/.test(f))
-    if (!tar) throw new InfraError(`${deb} holds no linux-source tarball`)
-    return { tarball: join(unpacked, 'usr', 'src', tar), version: ver }
+    await runOk('apt-get', ['download', pkg], { cwd: dir }, out =>
+      new InfraError(`apt-get download ${pkg} failed: ${out.trim().split('\n').slice(-2).join(' | ')}`, 'check the apt sources and network'),
+    )
+    const deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+    if (!deb) throw new InfraError(`apt-get download ${pkg} left no .deb in ${dir}`)
+    const version = (await runOk('dpkg-deb', ['-f', join(dir, deb), 'Version'])).stdout.trim()
+    const unpacked = `unpacked-${version}`
+    const tmp = join(dir, `${unpacked}.tmp`)
+    await rm(tmp, { recursive: true, force: true })
+    await runOk('dpkg-deb', ['-x', join(dir, deb), tmp])
+    await rename(tmp, join(dir, unpacked))
+    await rm(join(dir, deb), { force: true })
+    const tarball = await tarballIn(unpacked)
+    if (!tarball) throw new InfraError(`${deb} holds no linux-source tarball`)
+    return { tarball, version }
   })
 }
 

@@ -289,7 +289,8 @@ export function parseKtap(text: string): KtapDocument {
       if (result.directive) t.directive = result.directive
       if (child?.plan !== undefined) t.plan = child.plan
       if (t.name === '' && child?.name) t.name = child.name
-      // A plan of 0 with nothing inside is `no-tests` in kunit; the result line still says pass, keep it.
+      // kunit's NO_TESTS: a child document that planned nothing and ran nothing, with no directive to explain it.
+      if (child?.plan === 0 && t.subtests.length === 0 && !t.directive && t.status === 'pass') t.status = 'no-tests'
       f.pendingDiag = []
       f.tests.push(t)
       continue
@@ -440,7 +441,7 @@ export function parseResultsChannel(text: string, opts: { programs?: string[] } 
   const cases: CaseResult[] = []
   for (const t of doc.tests) {
     const name = t.name || opts.programs?.[t.number - 1] || `#${t.number}`
-    const status: KtapStatus = !t.reported && exited ? 'crashed' : t.status
+    const status = t.status
     const why = t.directive?.kind === 'TIMEOUT' ? 'program timed out' : t.reported ? `program ended: ${detailOf(t) || t.status}` : 'guest died before the result'
     const unreported: CaseStatus = t.directive?.kind === 'TIMEOUT' ? 'timeout' : 'crashed'
     programs.push({ name, status, detail: t.reported ? detailOf(t) : why, reported: t.reported })

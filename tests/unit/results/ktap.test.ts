@@ -154,3 +154,10 @@ t.test('results channel: setup FAIL before any KTAP', async t => {
   t.same(r.cases, [])
   t.equal(r.doc.found, false)
 })
+
+t.test('a child with an empty plan and no directive is no-tests (a skip for the rig)', async t => {
+  const doc = parseKtap(lines('KTAP version 1', '1..1', '  KTAP version 1', '  1..0', 'ok 1 empty'))
+  t.equal(doc.tests[0]?.status, 'no-tests')
+  const r = parseResultsChannel(lines('KTAP version 1', '1..1', '  KTAP version 1', '  1..0', 'ok 1 empty', '# daxrig-exit: 0'))
+  t.same(r.cases.map(c => [c.id, c.status]), [['empty', 'skip']])
+})

@@ -9,9 +9,125 @@ import { writeReports } from '../../../harness/results/writers.js'
 import { kcidbDocument, kcidbStatus } from '../../../harness/results/kcidb.js'
 import { reportHtml, reportMarkdown } from '../../../harness/results/report.js'
 import { escapeHtml, markdownCodeBlock, stripTerminal } from '../../../harness/results/sanitize.js'
-import { validate } from './schema-check.js'
-import { findAll, parseXml } from './xml-check.js'
 
+// ---- test helpers: a JSON Schema subset checker and an XML reader (no new dependencies) ----
+// Minimal JSON Schema checker for the subset results.schema.json uses (type, const, enum, properties,
+// required, additionalProperties, items, minimum, $ref to #/$defs): enough to hold the writer to its schema.
+type Schema = Record<string, unknown>
+
+function typeOk(type: string, v: unknown): boolean {
+  switch (type) {
+    case 'object':
+      return typeof v === 'object' && v !== null && !Array.isArray(v)
+    case 'array':
+      return Array.isArray(v)
+    case 'integer':
+      return Number.isInteger(v)
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v)
+    default:
+      return typeof v === type
+  }
+}
+
+function validate(schema: Schema, value: unknown, root: Schema = schema, path = '$'): string[] {
+  if (typeof schema.$ref === 'string') {
+    const name = schema.$ref.replace('#/$defs/', '')
+    const defs = root.$defs as Record<string, Schema>
+    const target = defs[name]
+    if (!target) return [`${path}: unresolved $ref ${schema.$ref}`]
+    return validate(target, value, root, path)
+  }
+  const errs: string[] = []
+  if ('const' in schema && schema.const !== value) errs.push(`${path}: expected ${JSON.stringify(schema.const)}`)
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) errs.push(`${path}: ${JSON.stringify(value)} not in enum`)
+  if (typeof schema.type === 'string' && !typeOk(schema.type, value)) return [...errs, `${path}: not ${schema.type}`]
+  if (typeof schema.minimum === 'number' && typeof value === 'number' && value < schema.minimum) errs.push(`${path}: below minimum`)
+  if (Array.isArray(value) && schema.items) value.forEach((v, i) => errs.push(...validate(schema.items as Schema, v, root, `${path}[${i}]`)))
+  if (typeOk('object', value)) {
+    const o = value as Record<string, unknown>
+    const props = (schema.properties ?? {}) as Record<string, Schema>
+    for (const r of (schema.required ?? []) as string[]) if (!(r in o)) errs.push(`${path}: missing ${r}`)
+    for (const [k, v] of Object.entries(o)) {
+      const p = props[k]
+      if (p) errs.push(...validate(p, v, root, `${path}.${k}`))
+      else if (schema.additionalProperties === false) errs.push(`${path}: unexpected property ${k}`)
+      else if (typeof schema.additionalProperties === 'object') errs.push(...validate(schema.additionalProperties as Schema, v, root, `${path}.${k}`))
+    }
+  }
+  return errs
+}
+
+// A small XML reader for tests: checks well-formedness (balanced tags, quoted attributes, entities) and builds a tree.
+interface XmlNode {
+  name: string
+  attrs: Record<string, string>
+  children: XmlNode[]
+  text: string
+}
+
+const ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+function decode(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (m, e: string) => {
+    if (e.startsWith('#x') || e.startsWith('#X')) return String.fromCodePoint(parseInt(e.slice(2), 16))
+    if (e.startsWith('#')) return String.fromCodePoint(Number(e.slice(1)))
+    const v = ENTITY[e]
+    if (v === undefined) throw new Error(`unknown entity ${m}`)
+    return v
+  })
+}
+
+function parseXml(xml: string): XmlNode {
+  let i = 0
+  const root: XmlNode = { name: '#document', attrs: {}, children: [], text: '' }
+  const stack: XmlNode[] = [root]
+  const top = (): XmlNode => stack[stack.length - 1] as XmlNode
+  while (i < xml.length) {
+    if (xml.startsWith('<?', i)) {
+      i = xml.indexOf('?>', i) + 2
+      continue
+    }
+    if (xml.startsWith('<![CDATA[', i)) {
+      const end = xml.indexOf(']]>', i)
+      if (end < 0) throw new Error('unterminated CDATA')
+      top().text += xml.slice(i + 9, end)
+      i = end + 3
+      continue
+    }
+    if (xml.startsWith('</', i)) {
+      const end = xml.indexOf('>', i)
+      const name = xml.slice(i + 2, end).trim()
+      const open = stack.pop()
+      if (!open || open.name !== name) throw new Error(`mismatched </${name}> (open: ${open?.name})`)
+      i = end + 1
+      continue
+    }
+    if (xml[i] === '<') {
+      const m = /^<([\w:.-]+)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>/.exec(xml.slice(i))
+      if (!m) throw new Error(`bad tag at ${i}: ${xml.slice(i, i + 40)}`)
+      const attrs: Record<string, string> = {}
+      for (const a of (m[2] ?? '').matchAll(/([\w:.-]+)="([^"]*)"/g)) attrs[a[1] ?? ''] = decode(a[2] ?? '')
+      const node: XmlNode = { name: m[1] ?? '', attrs, children: [], text: '' }
+      top().children.push(node)
+      if (m[3] !== '/') stack.push(node)
+      i += m[0].length
+      continue
+    }
+    const next = xml.indexOf('<', i)
+    const chunk = xml.slice(i, next < 0 ? xml.length : next)
+    top().text += decode(chunk)
+    i = next < 0 ? xml.length : next
+  }
+  if (stack.length !== 1) throw new Error(`unclosed <${top().name}>`)
+  return root
+}
+
+function findAll(n: XmlNode, name: string): XmlNode[] {
+  return [...(n.name === name ? [n] : []), ...n.children.flatMap(c => findAll(c, name))]
+}
+
+// ---- tests ----
 const here = dirname(fileURLToPath(import.meta.url))
 const schema = JSON.parse(readFileSync(join(here, '../../../harness/results/results.schema.json'), 'utf8')) as Record<string, unknown>
 const EVIL = '\x1b[31mred\x1b[0m <script>alert(1)</script> & \x07bell'
