@@ -67,17 +67,31 @@ setup_namespace() {
 	esac
 }
 
-setup_fs() { # INDEX FS MOUNTPOINT
+# prepare_fs INDEX FS: namespace → fsdax, mkfs. Runs in the background, one per DIMM; the block
+# device name is handed back through /tmp/env.d (a subshell cannot export).
+prepare_fs() {
 	log "setup $2 on namespace$1.0"
 	dev=$(setup_namespace "$1" fsdax)
 	[ -n "$dev" ] || fail_setup "no blockdev in ndctl output"
 	wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
-	log "mkfs.$2 /dev/$dev"
 	SETUP_STEP="mkfs.$2 /dev/$dev"
 	case "$2" in
 		ext4) out=$(mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=1,lazy_journal_init=1 /dev/$dev 2>&1) || fail_setup "$out" ;;
 		xfs) out=$(mkfs.xfs -q -f -m reflink=0 /dev/$dev 2>&1) || fail_setup "$out" ;;
 	esac
+	echo "FSDEV_$1=$dev" > /tmp/env.d/ns$1
+	log "mkfs.$2 /dev/$dev done"
+}
+
+prepare_pmem() { # INDEX: an fsdax namespace without a filesystem (block-device probes)
+	dev=$(setup_namespace "$1" fsdax)
+	[ -n "$dev" ] || fail_setup "no blockdev in ndctl output"
+	echo "export DAXRIG_PMEM=/dev/$dev" > /tmp/env.d/env$1
+}
+
+mount_fs() { # INDEX FS MOUNTPOINT
+	eval dev=\$FSDEV_$1
+	[ -n "$dev" ] || fail_setup "namespace$1.0 was not prepared"
 	mkdir -p "$3"
 	SETUP_STEP="mount -o dax /dev/$dev $3"
 	out=$(mount -t "$2" -o dax /dev/$dev "$3" 2>&1) || fail_setup "$out"
@@ -85,11 +99,38 @@ setup_fs() { # INDEX FS MOUNTPOINT
 	log "$2 on /dev/$dev mounted -o dax at $3"
 }
 
+# in_background CMD...: run a setup step concurrently; join_setup waits for all of them and checks
+# that each one finished (a failing step powers the machine off itself).
+BG=0
+in_background() {
+	BG=$((BG + 1))
+	( "$@" && echo done > /tmp/env.d/bg$BG ) &
+}
+join_setup() {
+	wait
+	i=0
+	while [ $i -lt $BG ]; do
+		i=$((i + 1))
+		[ -e /tmp/env.d/bg$i ] || { SETUP_STEP="background step $i"; fail_setup "did not finish"; }
+	done
+	for f in /tmp/env.d/ns* /tmp/env.d/env*; do [ -e "$f" ] && . "$f"; done
+	log "parallel setup joined"
+}
+
+load_modules() { # path[,param...] ... : a group of modules, in order
+	for m in "$@"; do
+		case "$m" in
+			*,*) load_module "${m%%,*}" $(echo "${m#*,}" | tr ',' ' ') ;;
+			*) load_module "$m" ;;
+		esac
+	done
+}
+
 setup_devdax() { # INDEX
 	dev=$(setup_namespace "$1" devdax)
 	[ -n "$dev" ] || fail_setup "no chardev in ndctl output"
 	wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
-	export DAXRIG_DEVDAX=/dev/$dev
+	echo "export DAXRIG_DEVDAX=/dev/$dev" > /tmp/env.d/env$1
 	log "device-dax at /dev/$dev"
 }
 
@@ -153,7 +194,7 @@ run_tests() {
 }
 
 export DAXRIG_TMPFS=/tmp/tmpfs DAXRIG_UNPRIV_UID=65534 DAXRIG_KERNEL="$(uname -r)"
-mkdir -p /tmp/tmpfs
+mkdir -p /tmp/tmpfs /tmp/env.d
 log "kernel $(uname -r), plan starting"
 . /etc/daxrig/plan.sh
 finish 0

@@ -89,11 +89,21 @@ const variant: Variant = {
 }
 
 t.test('plan: setup steps follow the machine, numbers come from the variant', async t => {
-  const p = planScript(variant, [{ name: 'nfit', path: 'x/nfit.ko', params: [] }])
-  t.match(p, /^load_module \/modules\/nfit\.ko$/m)
-  t.match(p, /^setup_fs 0 ext4 \/mnt\/ext4$/m)
-  t.match(p, /^setup_fs 1 xfs \/mnt\/xfs$/m)
-  t.match(p, /^setup_devdax 2$/m)
+  const mods = [
+    { name: 'crc32c_generic', path: 'a', params: [] },
+    { name: 'nfit', path: 'x/nfit.ko', params: [] },
+    { name: 'nd_pmem', path: 'x/nd_pmem.ko', params: [] },
+    { name: 'ext4', path: 'x/ext4.ko', params: [] },
+    { name: 'brd', path: 'x/brd.ko', params: ['rd_nr=1', 'rd_size=65536'] },
+  ]
+  const p = planScript(variant, mods)
+  t.match(p, /^load_modules \/modules\/crc32c_generic\.ko \/modules\/nfit\.ko \/modules\/nd_pmem\.ko$/m, 'pmem drivers first')
+  t.match(p, /^in_background load_modules \/modules\/ext4\.ko \/modules\/brd\.ko,rd_nr=1,rd_size=65536$/m, 'the rest while namespaces are made')
+  t.match(p, /^in_background prepare_fs 0 ext4$/m)
+  t.match(p, /^in_background prepare_fs 1 xfs$/m)
+  t.match(p, /^in_background setup_devdax 2$/m)
+  t.ok(p.indexOf('join_setup') < p.indexOf('mount_fs 0 ext4 /mnt/ext4'), 'mounts after the join')
+  t.ok(p.indexOf('join_setup') < p.indexOf('setup_nodax'), 'brd is loaded before the nodax fs')
   t.match(p, /^setup_nodax \/mnt\/nodax$/m)
   t.match(p, /^setup_vfio 1234 11e8$/m)
   t.match(p, /^export DAXRIG_NR_MMAP3=463$/m)
