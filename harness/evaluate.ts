@@ -12,7 +12,12 @@ export interface Evaluation {
   summary: string
 }
 
-export function evaluateRun(v: Variant, vm: VmRun): Evaluation {
+/** The expectations in force for a series prefix (undefined = the whole series). */
+export function rulesFor(v: Variant, upto: number | undefined): Variant['expect'] {
+  return v.expect.filter(r => r.from === undefined || upto === undefined || upto >= r.from)
+}
+
+export function evaluateRun(v: Variant, vm: VmRun, upto?: number): Evaluation {
   // QEMU that exits non-zero before the guest printed a byte never started a guest: the rig failed
   // (bad option, missing file), not the kernel. A bisection must abort on this, not skip.
   if (vm.exitCode !== 0 && vm.exitCode !== null && !vm.watchdog && vm.firstConsoleMs === null && !vm.results) {
@@ -20,7 +25,7 @@ export function evaluateRun(v: Variant, vm: VmRun): Evaluation {
   }
   const ch = parseResultsChannel(vm.results, { programs: v.tests.map(t => t.name) })
   const r = computeVerdict({
-    variant: v,
+    variant: { expect: rulesFor(v, upto), allow: v.allow },
     cases: ch.cases,
     findings: classifyConsole(vm.console),
     setup: ch.setup,

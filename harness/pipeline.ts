@@ -69,7 +69,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     result.artifacts.console = rel('console.log')
     result.artifacts.results = rel('results.ktap')
     result.artifacts.cmdline = rel('qemu.cmdline')
-    const ev = evaluateRun(v, vm)
+    const ev = evaluateRun(v, vm, o.upto)
     result.cases = ev.cases
     result.findings = ev.findings
     result.verdict = ev.verdict

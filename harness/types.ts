@@ -7,6 +7,8 @@ export interface ExpectRule {
   pattern: string
   verdict: Expectation
   reason?: string
+  /** applies only when at least this many patches of the series are applied */
+  from?: number
   /** line in the variant file, for messages */
   line?: number
 }

@@ -26,7 +26,12 @@ const nvdimmSchema = z.strictObject({
 
 const expectValue = z.union([
   z.enum(['pass', 'fail', 'skip']),
-  z.strictObject({ verdict: z.enum(['pass', 'fail', 'skip']), reason: z.string().optional() }),
+  z.strictObject({
+    verdict: z.enum(['pass', 'fail', 'skip']),
+    reason: z.string().optional(),
+    /** applies only when at least the first `from` patches of the series are applied (source kernels) */
+    from: z.number().int().min(1).optional(),
+  }),
 ])
 
 const sourceSchema = z.union([
@@ -170,6 +175,10 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
       throw inputErrorAt(y, ['expect', pattern], `expectation for "${prog}", which is not in tests`)
     const rule: ExpectRule = typeof val === 'string' ? { pattern, verdict: val, line } : { pattern, verdict: val.verdict, line }
     if (typeof val !== 'string' && val.reason) rule.reason = val.reason
+    if (typeof val !== 'string' && val.from !== undefined) {
+      if (!k.patches) throw inputErrorAt(y, ['expect', pattern, 'from'], '"from" needs a patch series (kernel.patches)')
+      rule.from = val.from
+    }
     if (rule.verdict !== 'pass' && !rule.reason && typeof val !== 'string')
       throw inputErrorAt(y, ['expect', pattern, 'reason'], 'a fail/skip expectation needs a reason')
     return rule

@@ -41,6 +41,11 @@ async function probeOnce(qemu: string, kernel: string, watchdogSec: number): Pro
   const t0 = Date.now()
   const child = execa(qemu, args, { reject: false, stdin: 'ignore', buffer: false, forceKillAfterDelay: 1000 })
   let seen = ''
+  let errText = ''
+  child.stderr?.on('data', (b: Buffer) => {
+    errText += b.toString()
+  })
+  let exited = false
   const ok = await new Promise<boolean>(resolve => {
     const timer = setTimeout(() => resolve(false), watchdogSec * 1000)
     child.stdout?.on('data', (b: Buffer) => {
@@ -51,6 +56,7 @@ async function probeOnce(qemu: string, kernel: string, watchdogSec: number): Pro
       }
     })
     void child.then(() => {
+      exited = true
       clearTimeout(timer)
       resolve(/Linux version|\[\s+0\.0+\]/.test(seen))
     })
@@ -58,7 +64,10 @@ async function probeOnce(qemu: string, kernel: string, watchdogSec: number): Pro
   child.kill('SIGKILL')
   await child
   const s = ((Date.now() - t0) / 1000).toFixed(1)
-  return ok
-    ? { accel: 'kvm', why: `KVM boot reached the kernel banner in ${s} s` }
-    : { accel: 'tcg', why: `/dev/kvm opens but a KVM boot printed no kernel line in ${watchdogSec} s (guest hangs after the decompressor)` }
+  if (ok) return { accel: 'kvm', why: `KVM boot reached the kernel banner in ${s} s` }
+  if (exited) {
+    const msg = errText.trim().split('\n')[0] ?? ''
+    return { accel: 'tcg', why: `/dev/kvm opens but QEMU with -accel kvm quit after ${s} s${msg ? `: ${msg}` : ''}` }
+  }
+  return { accel: 'tcg', why: `/dev/kvm opens but a KVM boot printed no kernel line in ${watchdogSec} s (guest hangs after the decompressor)` }
 }
