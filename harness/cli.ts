@@ -141,7 +141,10 @@ async function cmdDoctor(): Promise<number> {
   const acc = await readFile(join(cacheRoot(), 'accel.json'), 'utf8').then(s => JSON.parse(s) as { accel: string; why: string }, () => undefined)
   w(`accelerator ${acc ? `${acc.accel} (${acc.why})` : 'not probed yet (the first run probes it)'}`)
   w(`bios        ${defaultBios() ?? 'SeaBIOS (qboot.rom not found)'}`)
-  w(`cache       ${cacheRoot()}`)
+  const { freeBytes } = await import('./cache/store.js')
+  const { run } = await import('./util/exec.js')
+  const du = existsSync(cacheRoot()) ? (await run('du', ['-sh', cacheRoot()])).stdout.split('\t')[0] : '0'
+  w(`cache       ${cacheRoot()} (${du}; ${((await freeBytes(cacheRoot())) / 2 ** 30).toFixed(1)} GiB free)`)
   for (const n of HOST_NEEDS) {
     const ok = n.bins.some(b => existsSync(b))
     w(`  ${ok ? 'ok     ' : 'MISSING'} ${n.pkg.padEnd(18)} ${n.why}${n.source ? ' (source kernels)' : ''}${n.optional ? ' (optional)' : ''}`)
@@ -151,9 +154,24 @@ async function cmdDoctor(): Promise<number> {
   return miss.length ? EXIT.infra : EXIT.ok
 }
 
-async function cmdSetup(o: { prefetch: boolean; source: boolean }): Promise<number> {
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises')
+  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    return /^(y|yes|)$/i.test((await rl.question(`${question} [Y/n] `)).trim())
+  } finally {
+    rl.close()
+  }
+}
+
+async function cmdSetup(o: { prefetch: boolean; source: boolean; yes?: boolean }): Promise<number> {
   const log = plainSink({ verbose: false })
   const miss = missingNeeds({ source: o.source, optional: false }).map(n => n.pkg)
+  // ask on a terminal; CI and --yes install straight away
+  if (miss.length && !o.yes && process.stdin.isTTY && !process.env.CI && !(await confirm(`install ${miss.join(' ')} with apt-get?`))) {
+    log({ type: 'log', level: 'warn', message: 'nothing installed' })
+    return EXIT.infra
+  }
   if (miss.length) await installPackages(miss, m => log({ type: 'log', level: 'info', message: m }))
   else log({ type: 'log', level: 'info', message: 'all host packages present' })
   if (o.prefetch) {
@@ -198,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--yes', 'do not ask (default when not on a terminal)')
     .option('--no-prefetch', 'do not download the default kernels')
     .option('--no-source', 'skip the packages only needed to build kernels')
-    .action((o: { prefetch: boolean; source: boolean }) => set(() => cmdSetup(o))())
+    .action((o: { prefetch: boolean; source: boolean; yes?: boolean }) => set(() => cmdSetup(o))())
   program
     .command('build')
     .argument('<variant>')

@@ -126,3 +126,29 @@ export async function exists(p: string): Promise<boolean> {
     () => false,
   )
 }
+
+/** Free bytes on the file system holding `path` (or its nearest existing parent). */
+export async function freeBytes(path: string): Promise<number> {
+  const { statfs } = await import('node:fs/promises')
+  let p = path
+  for (;;) {
+    try {
+      const s = await statfs(p)
+      return s.bavail * s.bsize
+    } catch {
+      const up = dirname(p)
+      if (up === p) return Number.POSITIVE_INFINITY
+      p = up
+    }
+  }
+}
+
+/** Stop with a clear message before a big download or build that cannot fit. */
+export async function requireFreeSpace(path: string, bytes: number, what: string): Promise<void> {
+  const free = await freeBytes(path)
+  if (free < bytes)
+    throw new InfraError(
+      `not enough disk space for ${what}: ${(free / 2 ** 30).toFixed(1)} GiB free at ${path}, need ${(bytes / 2 ** 30).toFixed(1)} GiB`,
+      'free some space or run daxrig cache prune --all',
+    )
+}

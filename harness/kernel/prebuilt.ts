@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, writeFile, rename, rm, copyFile } from 'node:
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
-import { cacheRoot, ensureEntry, fileSha256, withLock } from '../cache/store.js'
+import { cacheRoot, ensureEntry, fileSha256, requireFreeSpace, withLock } from '../cache/store.js'
 import { run, runBuffer, runOk } from '../util/exec.js'
 import type { KernelArtifact } from '../types.js'
 import type { EventSink } from '../events.js'
@@ -100,6 +100,8 @@ export async function prebuiltKernel(pkg: string, suite: string, events: EventSi
   // bump LAYOUT when the entry's contents change, so old entries are not mistaken for new ones
   const key = `${suite}_${pkg}_${LAYOUT}`
   const dir = await ensureEntry('prebuilt', key, async tmp => {
+    // a kernel image package unpacks to ~400 MB, plus the .deb and the extracted vmlinux
+    await requireFreeSpace(tmp, 1024 ** 3, `downloading ${pkg}`)
     events({ type: 'progress', variant: '', phase: 'kernel', message: `downloading ${pkg} (${suite})` })
     const dl = join(tmp, 'dl')
     await mkdir(dl)
