@@ -62,13 +62,11 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     const kernel = await phase('kernel', () => getKernel(v, { upto: o.upto, events }))
     result.kernel = { id: kernel.id, release: kernel.release, description: kernel.description, imageHash: kernel.imageHash }
     await copyFile(kernel.configPath, join(vdir, 'kernel.config'))
-    result.artifacts.config = rel('kernel.config')
+    result.artifacts['kernel.config'] = rel('kernel.config')
     const image = await phase('image', () => buildImage(kernel, v))
     await writeFile(join(vdir, 'plan.sh'), image.plan)
     const vm = await phase('boot+test', () => boot(v, o, kernel, image.path, vdir, events))
-    result.artifacts.console = rel('console.log')
-    result.artifacts.results = rel('results.ktap')
-    result.artifacts.cmdline = rel('qemu.cmdline')
+    for (const f of ['console.log', 'results.ktap', 'qemu.cmdline', 'plan.sh']) result.artifacts[f] = rel(f)
     const ev = evaluateRun(v, vm, o.upto)
     result.cases = ev.cases
     result.findings = ev.findings
@@ -80,11 +78,11 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     result.summary = summary
     if (e instanceof UntestableError && e.excerpt) {
       await writeFile(join(vdir, 'error.log'), e.excerpt)
-      result.artifacts.error = rel('error.log')
+      result.artifacts['error.log'] = rel('error.log')
     }
     if (!(e instanceof InputError || e instanceof UntestableError || e instanceof InfraError)) {
       await writeFile(join(vdir, 'error.log'), String((e as Error).stack ?? e))
-      result.artifacts.error = rel('error.log')
+      result.artifacts['error.log'] = rel('error.log')
     }
   } finally {
     timings.total = (Date.now() - t0) / 1000

@@ -1,0 +1,56 @@
+// report.html is self-contained and renders in a real browser: headless Chromium loads it from a file,
+// the rendered DOM holds the variant × case matrix, and a screenshot is written. Skips without chromium.
+import t from 'tap'
+import { execa } from 'execa'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { writeReports } from '../../harness/results/writers.js'
+import type { RunSummary } from '../../harness/types.js'
+
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(p => existsSync(p))
+const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync']
+
+const summary: RunSummary = {
+  schema: 'daxrig-results/1',
+  started: '2026-11-22T01:00:00Z',
+  finished: '2026-11-22T01:01:00Z',
+  host: { accel: 'tcg', qemu: '7.2.22', node: 'v20' },
+  counts: { passed: 1, failed: 1, skipped: 1 },
+  variants: [
+    {
+      variant: 'v-ok', file: '/x/v-ok.yaml', verdict: 'ok', summary: 'all as expected', timings: { total: 8.1 },
+      artifacts: { 'console.log': 'v-ok/console.log' }, findings: [],
+      cases: [
+        { id: 'map_sync.ext4_msv_sync', status: 'pass', detail: '', diagnostics: [], expected: 'pass', verdict: 'as-expected' },
+        { id: 'map_sync.devdax_msv_sync', status: 'skip', detail: 'no devdax', diagnostics: [], expected: 'skip', verdict: 'as-expected' },
+      ],
+    },
+    {
+      variant: 'v-bad', file: '/x/v-bad.yaml', verdict: 'crash', summary: 'kernel crashed: <script>alert(1)</script> \u001b[31mred', timings: { total: 9 },
+      artifacts: {}, cases: [
+        { id: 'map_sync.ext4_msv_sync', status: 'crashed', detail: 'guest died', diagnostics: [], expected: 'pass', verdict: 'unexpected' },
+      ],
+      findings: [{ kind: 'oops', title: 'BUG: kernel NULL pointer dereference', fingerprint: 'check_vma_flags|__get_user_pages', excerpt: ['RIP: check_vma_flags+0x1/0x2'], line: 12 }],
+    },
+  ],
+}
+
+t.test('report.html renders the matrix in headless Chromium', { skip: chromium ? false : 'chromium not installed' }, async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'daxrig-report-'))
+  await writeReports(summary, dir)
+  const html = await readFile(join(dir, 'report.html'), 'utf8')
+  t.notMatch(html, /<script>alert/, 'guest markup is neutralised')
+  t.notMatch(html, /\u001b/, 'terminal escapes are removed')
+  t.notMatch(html, /<link |src="http/, 'self-contained: no external resources')
+  const url = `file://${join(dir, 'report.html')}`
+  const dom = await execa(chromium!, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--dump-dom', url], { reject: false, timeout: 60_000 })
+  t.match(dom.stdout, /map_sync\.ext4_msv_sync/, 'the rendered DOM lists the case')
+  t.match(dom.stdout, /v-bad/, 'and the variants')
+  t.match(dom.stdout, /check_vma_flags/, 'and the crash excerpt')
+  const png = join(dir, 'report.png')
+  await execa(chromium!, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--window-size=1200,800', `--screenshot=${png}`, url], { reject: false, timeout: 60_000 })
+  t.ok((await stat(png)).size > 10_000, 'a non-empty screenshot')
+})
