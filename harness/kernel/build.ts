@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { InfraError, UntestableError } from '../errors.js'
 import { cacheRoot } from '../cache/store.js'
 import { announce } from '../util/exec.js'
+import { registerChild } from '../util/children.js'
 import { execa } from 'execa'
 import type { EventSink } from '../events.js'
 
@@ -81,25 +82,33 @@ export function abortBuilds(signal: NodeJS.Signals = 'SIGTERM'): void {
 }
 
 /**
- * make runs detached (its own process group), so a Ctrl-C on the terminal does not reach it. While a build
- * runs, SIGINT/SIGTERM first kill the make group, then are re-raised so the rig's own handling (or the default
- * exit) still happens; a plain exit kills it too, so no compile tree outlives the rig.
+ * make runs detached (its own process group), so a Ctrl-C on the terminal does not reach it. The make group
+ * is always in the rig's child registry (the CLI's signal handler kills registered groups). When nobody
+ * handles signals (library use, scripts), SIGINT/SIGTERM kill the make group here and are re-raised so the
+ * default exit still happens; a plain exit kills it too, so no compile tree outlives the rig.
  */
-function guardSignals(): () => void {
+function guardSignals(pid: number): () => void {
+  const unregister = registerChild({ pid, group: true, name: 'make' })
+  const onExit = (): void => abortBuilds('SIGKILL')
+  process.once('exit', onExit)
+  if (process.listenerCount('SIGINT') > 0 || process.listenerCount('SIGTERM') > 0)
+    return () => {
+      unregister()
+      process.off('exit', onExit)
+    }
   const onSignal = (sig: NodeJS.Signals): void => {
     abortBuilds('SIGTERM')
     release()
     process.kill(process.pid, sig)
   }
-  const onExit = (): void => abortBuilds('SIGKILL')
   const release = (): void => {
+    unregister()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     process.off('exit', onExit)
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  process.once('exit', onExit)
   return release
 }
 
@@ -128,7 +137,7 @@ export async function runMake(
   let text = ''
   const child = execa('make', args, { env, reject: false, all: true, detached: true, stdin: 'ignore', buffer: false })
   if (child.pid) active.add(child.pid)
-  const releaseSignals = guardSignals()
+  const releaseSignals = child.pid ? guardSignals(child.pid) : () => undefined
   const timer = setInterval(() => {
     opts.events?.({
       type: 'progress',
@@ -151,7 +160,10 @@ export async function runMake(
   await new Promise<void>(res => log.end(() => res()))
   const ms = Date.now() - start
   if ((r as { code?: string }).code === 'ENOENT') throw new InfraError('make not found', 'apt-get install build-essential')
-  const interrupted = child.pid !== undefined && aborted.delete(child.pid)
+  // killed by us, by the CLI's handler (registry) or by the host (OOM): not the kernel's fault.
+  // Exit 130/137/143 of a recipe is a shell whose command died of SIGINT/SIGKILL/SIGTERM.
+  const interrupted =
+    (child.pid !== undefined && aborted.delete(child.pid)) || /^make(\[\d+\])?: \*\*\* .*(Terminated|Interrupt|Killed|Error 1(?:30|37|43))$/m.test(text)
   if (r.signal || interrupted) throw new InfraError(`make was killed by ${r.signal ?? 'an abort'} after ${Math.round(ms / 1000)}s`, 'build interrupted')
   if (r.exitCode !== 0) {
     const excerpt = compilerErrors(text)

@@ -106,6 +106,8 @@ export function parseDiff(diff: string): ParsedDiff {
     const line = lines[i] ?? ''
     if (oldLeft > 0 || newLeft > 0) {
       const c = line[0]
+      // the '' after the text's final newline is not a (whitespace-damaged) context line
+      if (i === lines.length - 1 && line === '') break
       if (line === '' || c === ' ') {
         oldLeft--
         newLeft--

@@ -93,3 +93,16 @@ t.test('abortBuilds kills the whole make process group', async t => {
     t.notMatch(cmd, /KBUILD_BUILD_USER=daxrig/, `sleep ${pid} was not left behind by the build`)
   }
 })
+
+t.test('a make group killed from outside (the CLI handler, the OOM killer) is infra, not a broken kernel', async t => {
+  const f = await fakeTree('\t@echo started; sleep 60')
+  t.teardown(f.done)
+  const p = runMake(f.src, f.out, ['bzImage'], f.log)
+  await new Promise(r => setTimeout(r, 700))
+  const sleeper = await execa('pgrep', ['-f', '^sleep 60$'], { reject: false })
+  for (const pid of sleeper.stdout.split('\n').filter(Boolean)) {
+    const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')
+    if (env.includes('KBUILD_BUILD_USER=daxrig')) process.kill(Number(pid), 'SIGTERM')
+  }
+  await t.rejects(p, { name: 'InfraError', message: /build interrupted/ })
+})

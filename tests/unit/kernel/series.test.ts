@@ -130,6 +130,8 @@ t.test('parseDiff: files, truncation, plain diffs', async t => {
   t.equal(p.problem, undefined)
   const cut = drifted('{', '}', 10, 'a..b').split('\n').slice(0, 8).join('\n')
   t.match(parseDiff(cut).problem, /truncated/)
+  const lastLineMissing = drifted('{', '}', 10, 'a..b').replace(/ \}\n$/, '')
+  t.match(parseDiff(lastLineMissing).problem, /truncated/, 'one missing context line at the very end is caught')
   t.match(parseDiff('just text\n').problem, /no diff hunks/)
   const plain = '--- a/lib/q.c\n+++ b/lib/q.c\n@@ -1 +1 @@\n-x\n+y\n--- /dev/null\n+++ b/lib/new.c\n@@ -0,0 +1 @@\n+z\n'
   t.same(parseDiff(plain).files, ['lib/q.c', 'lib/new.c'])
@@ -183,4 +185,22 @@ t.test('a patch to a file the tree lacks fails with that file named', async t =>
   await writeFile(join(dir, 'x.patch'), 'Subject: [PATCH] touch a missing file\n\n---\n' + drifted('{', '}', 3, 'a..b'))
   const s = await loadPatchDir(dir)
   await t.rejects(applySeries(tree, s), { name: 'UntestableError', message: /patch 1\/1 "touch a missing file".*mm\/x\.c/ })
+})
+
+t.test('a git range A..B in the variant tree becomes a numbered series', async t => {
+  const tree = await tinyRepo(t)
+  await git(tree, 'tag', 'base')
+  await writeFile(join(tree, 'mm', 'a.c'), (await readFile(join(tree, 'mm', 'a.c'), 'utf8')).replace('line 3\n', 'line three\n'))
+  await git(tree, 'commit', '-qam', 'mm: three')
+  await writeFile(join(tree, 'lib', 'b.c'), (await readFile(join(tree, 'lib', 'b.c'), 'utf8')) + 'item 21\n')
+  await git(tree, 'commit', '-qam', 'lib: add item 21')
+  const spec = { kind: 'source' as const, suite: 'bookworm', config: [], git: { path: tree, ref: 'base' }, series: { gitRange: 'base..HEAD' } }
+  const s = await loadSeries(spec)
+  t.same(s.map(p => [p.index, p.subject, p.files]), [
+    [1, 'mm: three', ['mm/a.c']],
+    [2, 'lib: add item 21', ['lib/b.c']],
+  ])
+  t.equal(s[1]?.origin, 'base..HEAD#2')
+  await t.rejects(loadSeries({ ...spec, series: { gitRange: 'HEAD..HEAD' } }), { name: 'InputError', message: /no commits/ })
+  await t.rejects(loadSeries({ ...spec, series: { gitRange: 'nope..HEAD' } }), InputError)
 })
