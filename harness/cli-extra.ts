@@ -100,13 +100,28 @@ async function cmdBoot(ctx: CliContext, name: string, cmd: string[], o: { upto?:
 
 async function cmdParse(ctx: CliContext, file: string, o: { variant?: string }): Promise<number> {
   const { parseSaved } = await import('./results/parse-file.js')
-  const variant = o.variant ? (await ctx.loadAll([o.variant]))[0] : undefined
   const p = resolve(file)
   if (!existsSync(p)) throw new InputError(`no such file: ${p}`)
-  const r = await parseSaved(p, variant)
-  process.stdout.write(r.table + '\n')
-  process.stdout.write(`daxrig: ${r.counts.passed} passed, ${r.counts.failed} failed, ${r.counts.skipped} skipped\n`)
-  return r.counts.failed ? EXIT.regression : EXIT.ok
+  const given = o.variant ? (await ctx.loadAll([o.variant]))[0] : undefined
+  // a whole run directory: parse each variant's logs against its own variant file
+  const targets: { dir: string; variant: Variant | undefined }[] = []
+  if ((await stat(p)).isDirectory() && existsSync(join(p, 'results.json')) && !existsSync(join(p, 'results.ktap'))) {
+    const s = await readSummary(p)
+    for (const v of s.variants) {
+      const vf = given ?? (existsSync(v.file) ? (await ctx.loadAll([v.file]))[0] : undefined)
+      targets.push({ dir: join(p, v.variant), variant: vf })
+    }
+  } else targets.push({ dir: p, variant: given })
+  const total = { passed: 0, failed: 0, skipped: 0 }
+  for (const t of targets) {
+    const r = await parseSaved(t.dir, t.variant)
+    process.stdout.write(r.table + '\n')
+    total.passed += r.counts.passed
+    total.failed += r.counts.failed
+    total.skipped += r.counts.skipped
+  }
+  process.stdout.write(`daxrig: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`)
+  return total.failed ? EXIT.regression : EXIT.ok
 }
 
 async function du(p: string): Promise<number> {

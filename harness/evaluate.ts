@@ -25,7 +25,7 @@ export function evaluateRun(v: Variant, vm: VmRun, upto?: number): Evaluation {
   }
   const ch = parseResultsChannel(vm.results, { programs: v.tests.map(t => t.name) })
   const r = computeVerdict({
-    variant: { expect: rulesFor(v, upto), allow: v.allow },
+    variant: { expect: rulesFor(v, upto), allow: v.allow.filter(a => a.from === undefined || upto === undefined || upto >= a.from) },
     cases: ch.cases,
     findings: classifyConsole(vm.console),
     setup: ch.setup,

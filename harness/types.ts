@@ -82,7 +82,7 @@ export interface Variant {
   /** the run verdict this variant must end with, when it is not `ok` (canaries); judged as a whole */
   expectRun?: { verdict: RunVerdict; reason: string }
   /** console findings allowed on this variant: classifier kinds or fingerprints, with a reason */
-  allow: { match: string; reason: string }[]
+  allow: { match: string; reason: string; from?: number }[]
   timeouts: { bootSec: number; noOutputSec: number; totalSec: number; perTestSec: number }
 }
 

@@ -91,7 +91,8 @@ export const variantSchema = z.strictObject({
     })
     .optional(),
   expect: z.record(z.string(), expectValue).default({}),
-  allow: z.array(z.strictObject({ match: z.string(), reason: z.string() })).default([]),
+  /** console findings allowed: a kind, a fingerprint substring or a title regex; `from` as in expect */
+  allow: z.array(z.strictObject({ match: z.string(), reason: z.string().min(1), from: z.number().int().min(1).optional() })).default([]),
   timeouts: z
     .strictObject({
       boot: z.number().positive().default(90),
@@ -212,7 +213,10 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
     tests,
     expect,
     ...(v['expect-run'] ? { expectRun: { verdict: v['expect-run'].verdict, reason: v['expect-run'].reason } } : {}),
-    allow: v.allow,
+    allow: v.allow.map((a, i) => {
+      if (a.from !== undefined && !k.patches) throw inputErrorAt(y, ['allow', i, 'from'], '"from" needs a patch series (kernel.patches)')
+      return a.from !== undefined ? { match: a.match, reason: a.reason, from: a.from } : { match: a.match, reason: a.reason }
+    }),
     timeouts: {
       bootSec: v.timeouts.boot,
       noOutputSec: v.timeouts['no-output'],

@@ -97,7 +97,8 @@ export async function parseSaved(path: string, variant?: Variant): Promise<Parse
     outcomes: r.outcomes,
     verdict: r.verdict,
     summary,
-    counts: { passed: r.counts.passed, failed: r.counts.failed, skipped: r.counts.skipped },
+    // a known failure matches its expectation: counted as passed, as `daxrig run` does
+    counts: { passed: r.counts.passed + r.counts.known, failed: r.counts.failed, skipped: r.counts.skipped },
     sources,
     table: [table, ...findingLines(r.findings), summary].join('\n'),
   }

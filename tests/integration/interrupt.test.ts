@@ -114,7 +114,7 @@ for (const { sig, code, fake } of VM_CASES) {
       DAXRIG_QEMU: fixture(`fake-qemu/${fake}`),
       FAKE_PIDFILE: pidfile,
     })
-    t.ok(await run.waitFor(/baseline-6\.1: boot\+test/, 300_000), 'the VM phase started', { output: run.text() })
+    t.ok(await run.waitFor(/baseline-6\.1: boot\+test/, 120_000), 'the VM phase started', { output: run.text() })
     t.ok(await run.waitFor(/guest: \[1\.00\] running map_sync/, 30_000), 'the guest printed', { output: run.text() })
     const qemuPid = Number(await readFile(pidfile, 'utf8').catch(() => '0'))
     t.ok(qemuPid > 0 && alive(qemuPid), 'fake QEMU is running')
@@ -126,10 +126,13 @@ for (const { sig, code, fake } of VM_CASES) {
     // partial results: results.json parses, says interrupted, and the variant's console is there
     const results = await readFile(join(out, 'results.json'), 'utf8').catch(() => '')
     t.ok(results, 'results.json exists')
-    let parsed: { interrupted?: boolean; variants?: unknown[] } = {}
+    let parsed: { interrupted?: boolean; variants?: { variant: string; verdict: string }[] } = {}
     t.doesNotThrow(() => (parsed = JSON.parse(results) as typeof parsed), 'results.json is valid JSON')
-    t.equal(parsed.interrupted, true, 'interrupted: true')
+    t.equal(parsed.interrupted, true, 'interrupted: true (HARNESS-BUGS.md #6)')
     t.ok(Array.isArray(parsed.variants), 'variants is a list')
+    // the user stopped the guest: that is no verdict on the kernel (HARNESS-BUGS.md #6)
+    const judged = (parsed.variants ?? []).filter(v => ['crash', 'test-hang', 'boot-hang', 'regression'].includes(v.verdict))
+    t.same(judged, [], 'the interrupted variant is not judged a crash or hang')
     const con = await readFile(join(out, 'baseline-6.1', 'console.log'), 'utf8').catch(() => '')
     t.match(con, /Linux version 6\.1\.0-fake/, 'console.log of the variant holds what the guest printed')
     await rm(out, { recursive: true, force: true })
@@ -217,7 +220,7 @@ t.test('SIGINT during a kernel build → exit 130, no make/cc1 left, no half-wri
   if (make) t.same(groupMembers(make.pgid), [], "make's process group is empty")
   // partial results and no half-written cache entry
   const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8').catch(() => '{}')) as { interrupted?: boolean }
-  t.equal(results.interrupted, true, 'results.json says interrupted')
+  t.equal(results.interrupted, true, 'results.json says interrupted (HARNESS-BUGS.md #6)')
   const kernels = join(sharedCache, 'kernels')
   const tmps = (await readdir(kernels).catch(() => [] as string[])).filter(f => f.startsWith('.tmp-'))
   const ours: string[] = []
