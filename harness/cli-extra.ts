@@ -2,9 +2,8 @@
 // commands check/bisect/patchcheck, registered from cli-series.ts).
 import type { Command } from 'commander'
 import { execa } from 'execa'
-import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EXIT, InputError } from './errors.js'
 import { cacheRoot } from './cache/store.js'
@@ -12,6 +11,7 @@ import { announce, setVerbose, shellQuote } from './util/exec.js'
 import { getKernel } from './kernel/index.js'
 import { buildImage } from './guest/initramfs.js'
 import { qemuArgs, type Accel } from './vm/qemu-args.js'
+import { withFreshMedia } from './vm/media.js'
 import { defaultBios, requireHost } from './host.js'
 import { plainSink } from './ui/render.js'
 import { formatRunTable } from './ui/table.js'
@@ -73,29 +73,20 @@ async function cmdBoot(ctx: CliContext, name: string, cmd: string[], o: { upto?:
   const k = await getKernel(v, { upto: o.upto, events: log })
   const accel = await ctx.chooseAccel(o.accel, v, log)
   const image = await buildImage(k, v, cmd.length ? { kind: 'cmd', argv: cmd } : { kind: 'shell' })
-  const media = await mkdtemp(join(tmpdir(), 'daxrig-nv-'))
-  try {
-    const nvdimmPaths = v.machine.nvdimms.map((_, i) => join(media, `nv${i}.img`))
-    for (const [i, p] of nvdimmPaths.entries()) {
-      const fh = await open(p, 'w')
-      await fh.truncate(v.machine.nvdimms[i]!.sizeMiB * 1024 * 1024)
-      await fh.close()
-    }
+  return withFreshMedia(v.machine, async (nvdimmPaths, media) => {
     const resultsPath = join(media, 'results.ktap')
     const args = qemuArgs({ qemu: ctx.QEMU, accel, machine: v.machine, kernel: k.pvhImage ?? k.bzImage, initrd: image.path, nvdimmPaths, resultsPath, bios: defaultBios(), interactive: !cmd.length })
     process.stderr.write(`$ ${shellQuote([ctx.QEMU, ...args])}\n`)
     announce([ctx.QEMU, ...args])
     const r = await execa(ctx.QEMU, args, { stdio: 'inherit', reject: false })
-    const res = await import('node:fs/promises').then(f => f.readFile(resultsPath, 'utf8')).catch(() => '')
+    const res = await readFile(resultsPath, 'utf8').catch(() => '')
     const m = /# daxrig-exit: (\d+)/.exec(res)
     if (!m) {
       process.stderr.write(`daxrig: the guest ended without an exit marker (QEMU exit ${r.exitCode})\n`)
       return EXIT.regression
     }
     return Number(m[1]) === 0 ? EXIT.ok : EXIT.regression
-  } finally {
-    await rm(media, { recursive: true, force: true })
-  }
+  })
 }
 
 async function cmdParse(ctx: CliContext, file: string, o: { variant?: string }): Promise<number> {

