@@ -67,7 +67,8 @@ export async function installPackages(pkgs: string[], log: (s: string) => void):
 }
 
 export async function qemuVersion(qemu: string): Promise<string> {
-  const r = await run(qemu, ['--version']).catch(() => undefined)
+  // a wrapper that never answers must not hang the run
+  const r = await run(qemu, ['--version'], { timeout: 10_000 }).catch(() => undefined)
   return r?.stdout.split('\n')[0]?.replace(/^QEMU emulator version /, '') ?? 'missing'
 }
 

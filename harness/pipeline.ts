@@ -10,6 +10,7 @@ import { qemuArgs, type Accel } from './vm/qemu-args.js'
 import { runVm, type VmRun } from './vm/runner.js'
 import { withFreshMedia } from './vm/media.js'
 import { shellQuote, commandLog } from './util/exec.js'
+import { isInterrupted } from './util/children.js'
 import { evaluateRun } from './evaluate.js'
 import type { KernelArtifact, RunVerdict, Variant, VariantResult } from './types.js'
 
@@ -67,20 +68,24 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     await writeFile(join(vdir, 'plan.sh'), image.plan)
     const vm = await phase('boot+test', () => boot(v, o, kernel, image.path, vdir, events))
     for (const f of ['console.log', 'results.ktap', 'qemu.cmdline', 'plan.sh']) result.artifacts[f] = rel(f)
+    const sig = isInterrupted()
+    if (sig) throw new Interrupted(sig)
     const ev = evaluateRun(v, vm, o.upto)
     result.cases = ev.cases
     result.findings = ev.findings
     result.verdict = ev.verdict
     result.summary = ev.summary
   } catch (e) {
-    const { verdict, summary } = errorVerdict(e)
+    // a build or VM killed by Ctrl-C is not the kernel's fault
+    const sig = isInterrupted()
+    const { verdict, summary } = sig ? { verdict: 'interrupted' as const, summary: `interrupted by ${sig}` } : errorVerdict(e)
     result.verdict = verdict
     result.summary = summary
     if (e instanceof UntestableError && e.excerpt) {
       await writeFile(join(vdir, 'error.log'), e.excerpt)
       result.artifacts['error.log'] = rel('error.log')
     }
-    if (!(e instanceof InputError || e instanceof UntestableError || e instanceof InfraError)) {
+    if (!sig && !(e instanceof InputError || e instanceof UntestableError || e instanceof InfraError)) {
       await writeFile(join(vdir, 'error.log'), String((e as Error).stack ?? e))
       result.artifacts['error.log'] = rel('error.log')
     }
@@ -91,6 +96,8 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
   events({ type: 'variant-end', variant: v.name, verdict: result.verdict, summary: result.summary, ms: Date.now() - t0 })
   return result
 }
+
+class Interrupted extends Error {}
 
 export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string; exit: number } {
   const exit = exitCodeFor(e)

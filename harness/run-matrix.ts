@@ -1,6 +1,6 @@
 // Run a list of variants (a matrix) with up to N VMs at once, write the run's reports, and compute the
 // exit code of the whole run.
-import { mkdir, writeFile, rm, symlink, readFile } from 'node:fs/promises'
+import { mkdir, rm, symlink, readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { freemem } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -9,7 +9,7 @@ import type { EventSink } from './events.js'
 import { EXIT, InputError } from './errors.js'
 import { runVariant, type RunOptions } from './pipeline.js'
 import type { RunSummary, Variant, VariantResult } from './types.js'
-import { onInterrupt } from './util/children.js'
+import { isInterrupted, onInterrupt } from './util/children.js'
 import { qemuVersion } from './host.js'
 import { writeRunReports } from './reports.js'
 
@@ -103,7 +103,9 @@ export async function runMatrix(variants: Variant[], o: MatrixOptions): Promise<
   const results: (VariantResult | undefined)[] = new Array(selected.length)
   const summary = (): RunSummary => {
     const done = results.filter((r): r is VariantResult => !!r)
+    const sig = isInterrupted()
     return {
+      ...(sig ? { interrupted: true, interruptedBy: sig } : {}),
       schema: 'daxrig-results/1',
       started,
       finished: new Date().toISOString(),
@@ -117,7 +119,8 @@ export async function runMatrix(variants: Variant[], o: MatrixOptions): Promise<
   const off = onInterrupt(async () => {
     const s = summary()
     s.host.qemu = qemu
-    await writeFile(join(o.outDir, 'results.json'), JSON.stringify({ ...s, interrupted: true }, null, 2) + '\n')
+    // every report is written atomically, so this and a finishing runMatrix cannot interleave
+    await writeRunReports(s, o.outDir, { junit: o.junit, json: o.json })
   })
   const work = selected.map((v, i) => ({
     name: v.name,

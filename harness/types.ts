@@ -53,6 +53,8 @@ export interface KernelSpec {
   series?: { mbox?: string; dir?: string; gitRange?: string }
   /** Kconfig fragment names (kernel-config/<name>.config) or absolute paths */
   config: string[]
+  /** `file:line: field` of kernel.prebuilt/source and kernel.suite, for errors found while fetching */
+  where?: { package: string; suite: string }
 }
 
 export interface SeriesInfo {
@@ -167,6 +169,8 @@ export type RunVerdict =
   | 'untestable'
   | 'infra'
   | 'bad-input'
+  /** stopped by SIGINT/SIGTERM: says nothing about the kernel */
+  | 'interrupted'
 
 export interface VariantResult {
   variant: string
@@ -191,6 +195,9 @@ export interface RunSummary {
   host: { accel: string; qemu: string; node: string }
   variants: VariantResult[]
   counts: { passed: number; failed: number; skipped: number }
+  /** the run was stopped by a signal: the results are partial */
+  interrupted?: boolean
+  interruptedBy?: string
 }
 
 /** `# daxrig-setup:` line of the results channel. */

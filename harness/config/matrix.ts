@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { InputError } from '../errors.js'
 import { projectRoot } from '../paths.js'
-import { inputErrorAt, parseYamlFile } from './yaml-errors.js'
+import { inputErrorAt, parseYamlFile, schemaError } from './yaml-errors.js'
 
 const matrixSchema = z.strictObject({
   /** one line saying what the matrix is for */
@@ -27,11 +27,7 @@ export interface MatrixFile {
 export async function loadMatrix(file: string): Promise<MatrixFile> {
   const y = parseYamlFile(file, await readFile(file, 'utf8'))
   const r = matrixSchema.safeParse(y.data ?? {})
-  if (!r.success) {
-    const issue = r.error.issues[0]!
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, (issue as { keys: string[] }).keys[0]!] : issue.path
-    throw inputErrorAt(y, path as (string | number)[], issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message)
-  }
+  if (!r.success) throw schemaError(y, r.error.issues[0]! as Parameters<typeof schemaError>[1])
   const variantFiles = r.data.variants.map((v, i) => {
     const f = variantPath(v, dirname(file))
     if (!f) throw inputErrorAt(y, ['variants', i], `unknown variant "${v}"`)

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { InputError } from '../errors.js'
 import type { ExpectRule, FsType, MachineSpec, NvdimmSpec, Variant } from '../types.js'
 import { parseSize } from './sizes.js'
-import { inputErrorAt, parseYamlFile, type LoadedYaml } from './yaml-errors.js'
+import { inputErrorAt, lineOf, parseYamlFile, schemaError, type LoadedYaml } from './yaml-errors.js'
 import { projectRoot } from '../paths.js'
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-"')
@@ -124,17 +124,7 @@ export async function loadVariant(file: string): Promise<Variant> {
   }
   const y = parseYamlFile(abs, text)
   const parsed = variantSchema.safeParse(y.data ?? {})
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    let path = issue.path as (string | number)[]
-    let msg = issue.message
-    if (issue.code === 'unrecognized_keys') {
-      const key = (issue as { keys: string[] }).keys[0]!
-      path = [...path, key]
-      msg = `unknown field "${key}"`
-    }
-    throw inputErrorAt(y, path, msg)
-  }
+  if (!parsed.success) throw schemaError(y, parsed.error.issues[0]! as Parameters<typeof schemaError>[1])
   return resolveVariant(y, parsed.data)
 }
 
@@ -174,6 +164,8 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
     const prog = pattern.split('.')[0]!
     if (!/[*?]/.test(prog) && !tests.some(t => t.name === prog))
       throw inputErrorAt(y, ['expect', pattern], `expectation for "${prog}", which is not in tests`)
+    if (typeof val === 'string' && val !== 'pass')
+      throw inputErrorAt(y, ['expect', pattern], `"${val}" needs a reason: write {verdict: ${val}, reason: "…"}`)
     const rule: ExpectRule = typeof val === 'string' ? { pattern, verdict: val, line } : { pattern, verdict: val.verdict, line }
     if (typeof val !== 'string' && val.reason) rule.reason = val.reason
     if (typeof val !== 'string' && val.from !== undefined) {
@@ -191,6 +183,11 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
     kind: k.prebuilt ? 'prebuilt' : 'source',
     suite: k.suite,
     config,
+    // so errors found later (unknown package, unknown suite) still name file, line and field
+    where: {
+      package: `${y.file}:${lineOf(y, ['kernel', k.prebuilt ? 'prebuilt' : 'source'])}: kernel.${k.prebuilt ? 'prebuilt' : 'source'}`,
+      suite: `${y.file}:${lineOf(y, ['kernel', 'suite'])}: kernel.suite`,
+    },
   }
   if (k.prebuilt) kernel.package = k.prebuilt
   if (typeof k.source === 'string') kernel.sourcePackage = k.source

@@ -1,5 +1,5 @@
 // Map YAML nodes and schema paths back to `file:line` so every input error names file, line and field.
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml'
 import { InputError } from '../errors.js'
 
 export interface LoadedYaml {
@@ -14,8 +14,9 @@ export function parseYamlFile(file: string, text: string): LoadedYaml {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const first = doc.errors[0]
   if (first) {
-    const pos = first.linePos?.[0]
-    throw new InputError(`invalid YAML: ${first.message.split('\n')[0]}`, `${file}:${pos?.line ?? 1}`)
+    // linePos is only filled with prettyErrors; the LineCounter maps the error offset itself
+    const line = lines.linePos(first.pos[0]).line
+    throw new InputError(`invalid YAML: ${first.message.split('\n')[0]}`, `${file}:${line}`)
   }
   return { file, doc, data: doc.toJS(), lines }
 }
@@ -28,6 +29,27 @@ export function lineOf(y: LoadedYaml, path: readonly (string | number)[]): numbe
     if (n === 0) break
   }
   return 1
+}
+
+/** Line of a key inside the map at `path` (an unknown field is reported where its key is written). */
+export function lineOfKey(y: LoadedYaml, path: readonly (string | number)[], key: string): number {
+  const parent = y.doc.getIn(path, true)
+  if (isMap(parent)) {
+    const pair = parent.items.find(p => isScalar(p.key) && p.key.value === key)
+    const r = pair && isNode(pair.key) ? pair.key.range : undefined
+    if (r) return y.lines.linePos(r[0]).line
+  }
+  return lineOf(y, [...path, key])
+}
+
+/** The InputError for a zod issue: unknown keys are placed on the key's own line. */
+export function schemaError(y: LoadedYaml, issue: { code: string; path: PropertyKey[]; message: string; keys?: string[] }): InputError {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+  if (issue.code === 'unrecognized_keys' && issue.keys?.[0]) {
+    const key = issue.keys[0]
+    return new InputError(`${fieldName([...path, key])}: unknown field "${key}"`, `${y.file}:${lineOfKey(y, path, key)}`)
+  }
+  return inputErrorAt(y, path, issue.message)
 }
 
 export function fieldName(path: readonly (string | number)[]): string {

@@ -3,8 +3,23 @@
 import type { EventSink } from '../events.js'
 import type { KernelArtifact, Variant } from '../types.js'
 import { prebuiltKernel } from './prebuilt.js'
+import { InputError } from '../errors.js'
 
 export async function getKernel(v: Variant, opts: { upto?: number | undefined; events: EventSink }): Promise<KernelArtifact> {
+  try {
+    return await fetchOrBuild(v, opts)
+  } catch (e) {
+    // an unknown package or suite is only found at the registry: point back at the variant's line
+    if (e instanceof InputError && !e.where && v.kernel.where) {
+      const at = /suite/.test(e.message) ? v.kernel.where.suite : v.kernel.where.package
+      const colon = at.lastIndexOf(': ')
+      throw new InputError(`${at.slice(colon + 2)}: ${e.message}`, at.slice(0, colon))
+    }
+    throw e
+  }
+}
+
+async function fetchOrBuild(v: Variant, opts: { upto?: number | undefined; events: EventSink }): Promise<KernelArtifact> {
   if (v.kernel.kind === 'prebuilt') return prebuiltKernel(v.kernel.package!, v.kernel.suite, opts.events)
   const { buildSourceKernel } = await import('./source.js')
   const o: { upto?: number; events: EventSink; variantName: string } = { events: opts.events, variantName: v.name }

@@ -237,7 +237,8 @@ async function readMessages(file: string, single: boolean, label: string): Promi
 
 /**
  * Order the messages of a series: drop the cover letter (0/N), replies and diff-less mail, keep the newest
- * version when several are mixed, sort by k/N and insist that 1..N are all there.
+ * version when several are mixed, sort by k/N and insist that 1..N are all there (unless the source holds
+ * exactly one patch: testing one patch taken from a thread is ordinary).
  */
 export function orderSeries(messages: Message[], source: string, numbered: boolean): SeriesPatch[] {
   const withTags = messages.map(m => ({ m, tag: parseSubject(m.subject) }))
@@ -247,7 +248,9 @@ export function orderSeries(messages: Message[], source: string, numbered: boole
     const newest = Math.max(...cands.map(x => x.tag.version))
     cands = cands.filter(x => x.tag.version === newest)
     const counted = cands.filter(x => x.tag.k !== undefined)
-    if (counted.length) {
+    // one patch picked out of a thread ("[PATCH v5 12/12]" saved on its own) is a one-patch series;
+    // with two or more numbered patches a gap really is a broken download
+    if (counted.length > 1) {
       const n = counted[0]?.tag.n ?? counted.length
       const seen = new Map<number, string>()
       for (const x of counted) {

@@ -51,6 +51,13 @@ function alive(pid: number): boolean {
   }
 }
 
+let interrupted: NodeJS.Signals | null = null
+
+/** The signal that is stopping this process, if any: work ending now was killed, not failed. */
+export function isInterrupted(): NodeJS.Signals | null {
+  return interrupted
+}
+
 let installed = false
 /** Install SIGINT/SIGTERM handlers: stop children, run cleanups, exit 130/143. */
 export function installSignalHandlers(): void {
@@ -60,6 +67,8 @@ export function installSignalHandlers(): void {
   const handler = (sig: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
+    // set before anything is killed, so whatever ends next knows why
+    interrupted = sig
     process.stderr.write(`\ndaxrig: ${sig}: stopping ${live.size} child process(es), saving partial results\n`)
     void (async () => {
       await killAll()

@@ -146,8 +146,8 @@ t.test('withLock serialises holders in two processes', async t => {
     })
   `
   const [a, b] = await Promise.all([nodeTs(code, { DAXRIG_CACHE: dir }), nodeTs(code, { DAXRIG_CACHE: dir })])
-  t.equal(a.exitCode, 0, a.all)
-  t.equal(b.exitCode, 0, b.all)
+  t.equal(a.exitCode, 0, 'holder a exited 0', { output: a.all })
+  t.equal(b.exitCode, 0, 'holder b exited 0', { output: b.all })
   const lines = (await readFile(log, 'utf8')).trim().split('\n')
   t.equal(lines.length, 4)
   const [p1, s1] = lines[0]!.split(' ')
@@ -171,9 +171,10 @@ t.test('withLock breaks a stale lock left by a dead pid', async t => {
 t.test('withLock waits for a live holder and times out with an InfraError', async t => {
   const dir = await freshCache(t)
   const lock = join(dir, 'live.lock')
-  const sleeper = execa('sleep', ['30'])
-  t.teardown(() => {
+  const sleeper = execa('sleep', ['30'], { reject: false })
+  t.teardown(async () => {
     sleeper.kill('SIGKILL')
+    await sleeper
   })
   await writeFile(lock, `${sleeper.pid} somehost\n`)
   const err = await withLock(lock, async () => 'never', 600).catch(e => e as Error)
