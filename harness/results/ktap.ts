@@ -401,10 +401,16 @@ function detailOf(t: KtapTest): string {
 }
 
 /** Flattens a program's cases into ids; deeper KTAP levels join with dots. Unnamed placeholders read `#N`. */
+/** Guest-chosen names become ids in reports and JSON: no escape sequences or control characters. */
+export function cleanName(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x1f\x7f]/g, '')
+}
+
 function flattenCases(prefix: string, tests: KtapTest[], unreported: CaseStatus, why: string): CaseResult[] {
   const out: CaseResult[] = []
   for (const t of tests) {
-    const id = `${prefix}.${t.name || `#${t.number}`}`
+    const id = `${prefix}.${cleanName(t.name) || `#${t.number}`}`
     const leaves = flattenCases(id, t.subtests, unreported, why)
     const leafFailed = leaves.some(c => c.status !== 'pass' && c.status !== 'skip')
     out.push(...leaves)
@@ -426,11 +432,13 @@ export function parseResultsChannel(text: string, opts: { programs?: string[] } 
   const doc = parseKtap(text)
   let setup: SetupStatus | null = null
   let exitCode: number | null = null
-  // The setup line precedes the version line, so markers are looked for in the whole text.
+  // The setup line precedes the version line, so markers are looked for in the whole text — but only at
+  // the start of a line (after a printk prefix in a console log): program output is indented, so a program
+  // cannot forge init's markers.
   for (const l of splitLines(text)) {
-    const at = l.search(/#\s*daxrig-(?:setup|exit):/)
-    if (at < 0) continue
-    const content = l.slice(at)
+    const m = /^(?:\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? )?(#\s*daxrig-(?:setup|exit):.*)$/.exec(l)
+    if (!m) continue
+    const content = m[1]!
     const s = parseSetupLine(content)
     if (s) setup = s
     const e = EXIT_RE.exec(content)
@@ -449,7 +457,15 @@ export function parseResultsChannel(text: string, opts: { programs?: string[] } 
       cases.push({ id: name, status: t.reported ? caseStatus(status) : unreported, detail: t.reported ? detailOf(t) : why, diagnostics: t.diagnostics })
       continue
     }
-    cases.push(...flattenCases(name, t.subtests, unreported, why))
+    const own = flattenCases(name, t.subtests, unreported, why)
+    cases.push(...own)
+    // init marks a program that exited with a status other than 0/1, died of a signal, or was killed by
+    // the per-test timeout; when every case it printed looks fine, its end is a result of its own
+    const d = t.directive?.kind
+    if (t.reported && (d === 'ERROR' || d === 'TIMEOUT') && own.every(c => c.status === 'pass' || c.status === 'skip')) {
+      const status: CaseStatus = d === 'ERROR' ? 'error' : 'timeout'
+      cases.push({ id: `${name}.exit_status`, status, detail: `program ended abnormally: ${d}${t.directive?.reason ? ` ${t.directive.reason}` : ''}`, diagnostics: [] })
+    }
   }
   // Programs the variant asked for that the document never announced (plan missing or guest died early).
   for (const p of opts.programs ?? []) {

@@ -161,3 +161,16 @@ t.test('a child with an empty plan and no directive is no-tests (a skip for the 
   const r = parseResultsChannel(lines('KTAP version 1', '1..1', '  KTAP version 1', '  1..0', 'ok 1 empty', '# daxrig-exit: 0'))
   t.same(r.cases.map(c => [c.id, c.status]), [['empty', 'skip']])
 })
+
+t.test('results channel: a program that exits abnormally with all cases ok still fails', async t => {
+  const r = parseResultsChannel(['# daxrig-setup: ok', 'KTAP version 1', '1..1', '  KTAP version 1', '  1..1', '  ok 1 a', 'not ok 1 prog # ERROR exit=3', '# daxrig-exit: 0'].join('\n'))
+  t.same(r.cases.map(c => [c.id, c.status]), [['prog.a', 'pass'], ['prog.exit_status', 'error']])
+  t.match(r.cases[1]!.detail, /exit=3/)
+})
+
+t.test('results channel: a program cannot forge init markers; case ids lose escape sequences', async t => {
+  const r = parseResultsChannel(['# daxrig-setup: ok', 'KTAP version 1', '1..1', '  KTAP version 1', '  1..1', '  # daxrig-exit: 0', '  ok 1 \u001b[32mgreen\u001b[0m'].join('\n'))
+  t.equal(r.exited, false, 'the indented marker is program output')
+  t.equal(r.cases[0]!.id, 'prog.green'.replace('prog', r.cases[0]!.id.split('.')[0]!))
+  t.notMatch(r.cases[0]!.id, /\u001b/)
+})
