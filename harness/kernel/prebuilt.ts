@@ -2,7 +2,7 @@
 // unpacked with dpkg-deb, cached by (suite, package). A warm run touches no network.
 import { mkdir, readdir, readFile, writeFile, rename, rm, copyFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
 import { cacheRoot, ensureEntry, fileSha256, requireFreeSpace, withLock } from '../cache/store.js'
 import { run, runBuffer, runOk } from '../util/exec.js'
@@ -108,18 +108,22 @@ export async function prebuiltKernel(pkg: string, suite: string, events: EventSi
     const { deb, version } = await aptDownload(pkg, suite, dl, events)
     const root = join(tmp, 'root')
     await runOk('dpkg-deb', ['-x', deb, root])
+    // sid splits a kernel into linux-image (a metapackage), linux-binary (vmlinuz), linux-base (config)
+    // and linux-modules: fetch the same-version linux-* dependencies into the same root
+    if (!(await findKernelFiles(root))) {
+      for (const dep of await splitKernelDeps(deb)) {
+        events({ type: 'progress', variant: '', phase: 'kernel', message: `downloading ${dep} (part of ${pkg})` })
+        const { deb: d } = await aptDownload(dep, suite, dl, events)
+        await runOk('dpkg-deb', ['-x', d, root])
+      }
+    }
     await rm(dl, { recursive: true, force: true })
-    const boot = await readdir(join(root, 'boot'))
-    const vmlinuz = boot.find(f => f.startsWith('vmlinuz-'))
-    const config = boot.find(f => f.startsWith('config-'))
-    if (!vmlinuz || !config) throw new InfraError(`${pkg} has no boot/vmlinuz-* or boot/config-*`)
-    const release = vmlinuz.slice('vmlinuz-'.length)
-    // Debian kernels may ship modules under lib/ or usr/lib/ (merged /usr)
-    const modRoot = existsSync(join(root, 'lib', 'modules', release)) ? root : join(root, 'usr')
-    if (!existsSync(join(modRoot, 'lib', 'modules', release))) throw new InfraError(`${pkg} has no lib/modules/${release}`)
+    const found = await findKernelFiles(root)
+    if (!found) throw new InfraError(`${pkg} (and its linux-* dependencies) hold no vmlinuz and config`)
+    const { release, vmlinuz, config, modRoot } = found
     await runOk('depmod', ['-b', modRoot, release])
-    await copyFile(join(root, 'boot', vmlinuz), join(tmp, 'bzImage'))
-    await copyFile(join(root, 'boot', config), join(tmp, 'kernel.config'))
+    await copyFile(vmlinuz, join(tmp, 'bzImage'))
+    await copyFile(config, join(tmp, 'kernel.config'))
     const pvh = /^CONFIG_PVH=y$/m.test(await readFile(join(tmp, 'kernel.config'), 'utf8'))
     if (pvh) await extractVmlinux(join(tmp, 'bzImage'), join(tmp, 'vmlinux'))
     const meta = {
@@ -127,7 +131,7 @@ export async function prebuiltKernel(pkg: string, suite: string, events: EventSi
       suite,
       version,
       release,
-      modulesRoot: modRoot === root ? 'root' : 'root/usr',
+      modulesRoot: relative(tmp, modRoot),
       imageHash: await fileSha256(join(tmp, 'bzImage')),
     }
     await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2) + '\n')
@@ -149,6 +153,37 @@ export async function prebuiltKernel(pkg: string, suite: string, events: EventSi
   }
   if (existsSync(join(dir, 'vmlinux'))) art.pvhImage = join(dir, 'vmlinux')
   return art
+}
+
+/** vmlinuz, config and module root of an unpacked kernel: boot/ (bookworm) or lib/modules/<rel>/ (sid). */
+export async function findKernelFiles(root: string): Promise<{ release: string; vmlinuz: string; config: string; modRoot: string } | undefined> {
+  const boot = await readdir(join(root, 'boot')).catch(() => [] as string[])
+  const vz = boot.find(f => f.startsWith('vmlinuz-'))
+  const cf = boot.find(f => f.startsWith('config-'))
+  if (vz && cf) {
+    const release = vz.slice('vmlinuz-'.length)
+    // Debian kernels ship modules under lib/ or usr/lib/ (merged /usr)
+    const modRoot = existsSync(join(root, 'lib', 'modules', release)) ? root : join(root, 'usr')
+    return { release, vmlinuz: join(root, 'boot', vz), config: join(root, 'boot', cf), modRoot }
+  }
+  for (const base of [root, join(root, 'usr')]) {
+    for (const release of await readdir(join(base, 'lib', 'modules')).catch(() => [] as string[])) {
+      const dir = join(base, 'lib', 'modules', release)
+      if (existsSync(join(dir, 'vmlinuz')) && existsSync(join(dir, 'config')))
+        return { release, vmlinuz: join(dir, 'vmlinuz'), config: join(dir, 'config'), modRoot: base }
+    }
+  }
+  return undefined
+}
+
+/** The same-version linux-* packages a split kernel metapackage depends on. */
+async function splitKernelDeps(deb: string): Promise<string[]> {
+  const r = await runOk('dpkg-deb', ['-f', deb, 'Depends'])
+  return r.stdout
+    .split(',')
+    .map(d => d.trim())
+    .filter(d => /^linux-(binary|base|modules)-\S+ \(= /.test(d))
+    .map(d => d.split(' ')[0]!)
 }
 
 const MAGICS: { magic: Buffer; cmd: string[] }[] = [
