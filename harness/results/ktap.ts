@@ -428,8 +428,56 @@ function flattenCases(prefix: string, tests: KtapTest[], unreported: CaseStatus,
  * in run order) names programs that never started. Unreported cases are `timeout` when their program's line
  * says `# TIMEOUT`, otherwise `crashed`. A program with no cases yields one result with the program's name as id.
  */
+/**
+ * The results channel split by init's own lines: init never indents, program output is always indented, so
+ * every indented block belongs to the top-level result line that follows it. Each block is parsed as its own
+ * KTAP document: whatever a program prints (a stray version line, a fake plan) stays inside its block.
+ */
+export function programBlocks(text: string): { tests: KtapTest[]; plan: number | undefined } {
+  const tests: KtapTest[] = []
+  let plan: number | undefined
+  let block: string[] = []
+  let lineNo = 0
+  const take = (): { tests: KtapTest[]; plan?: number | undefined } => {
+    if (!block.length) return { tests: [] }
+    // dedent by the block's own depth (KTAP nests by 2 spaces, TAP 14 by 4); a program that printed no
+    // version line still gets its result lines read
+    const depth = Math.min(...block.filter(l => l.trim()).map(l => indentOf(l)))
+    const lines = block.map(l => l.replace(/^\t/, '        ').slice(Number.isFinite(depth) ? depth : 0))
+    if (!lines.some(l => /^(K?TAP) version \d+\s*$/.test(l))) lines.unshift('KTAP version 1')
+    block = []
+    const d = parseKtap(lines.join('\n'))
+    return { tests: d.tests, plan: d.plan }
+  }
+  for (const raw of splitLines(text)) {
+    lineNo++
+    if (/^[ \t]/.test(raw)) {
+      block.push(raw)
+      continue
+    }
+    const content = raw.trim()
+    const p = PLAN_RE.exec(content)
+    if (p && plan === undefined) plan = Number(p[1])
+    const r = parseResultLine(content)
+    if (!r) continue
+    const body = take()
+    const t: KtapTest = { name: r.name, number: r.number ?? tests.length + 1, status: statusOf(r), diagnostics: [], subtests: body.tests, line: lineNo, reported: true }
+    if (r.directive) t.directive = r.directive
+    // a program whose own plan is 1..0 ran no test: no-tests (a skip), as KUnit reads it
+    else if (body.plan === 0 && body.tests.length === 0) t.status = 'no-tests'
+    tests.push(t)
+  }
+  // output after the last result line: a program that was running when the guest died
+  if (block.length || (plan !== undefined && tests.length < plan)) {
+    const subtests = take().tests
+    tests.push({ name: '', number: tests.length + 1, status: 'crashed', diagnostics: [], subtests, line: 0, reported: false })
+  }
+  return { tests, plan }
+}
+
 export function parseResultsChannel(text: string, opts: { programs?: string[] } = {}): ResultsChannel {
   const doc = parseKtap(text)
+  const blocks = programBlocks(text)
   let setup: SetupStatus | null = null
   let exitCode: number | null = null
   // The setup line precedes the version line, so markers are looked for in the whole text — but only at
@@ -447,11 +495,23 @@ export function parseResultsChannel(text: string, opts: { programs?: string[] } 
   const exited = exitCode !== null
   const programs: ProgramResult[] = []
   const cases: CaseResult[] = []
-  for (const t of doc.tests) {
+  // the rig's own channel has no console prefixes: use the per-program blocks; a console log falls back to
+  // the generic parse
+  const ownChannel = !/^\[\s*\d+\.\d+\]/m.test(text)
+  for (const t of ownChannel ? blocks.tests : doc.tests) {
     const name = t.name || opts.programs?.[t.number - 1] || `#${t.number}`
     const status = t.status
-    const why = t.directive?.kind === 'TIMEOUT' ? 'program timed out' : t.reported ? `program ended: ${detailOf(t) || t.status}` : 'guest died before the result'
-    const unreported: CaseStatus = t.directive?.kind === 'TIMEOUT' ? 'timeout' : 'crashed'
+    const why =
+      t.directive?.kind === 'TIMEOUT'
+        ? 'program timed out'
+        : t.reported
+          ? `planned but never reported; the program ended: ${detailOf(t) || t.status}`
+          : 'guest died before the result'
+    // a planned case that never reported: `crashed` when the program or the guest died, `error` when the
+    // program ended normally without it (a broken test, not a dead kernel); never a pass either way
+    const diedOfSignal = t.directive?.kind === 'ERROR' && /signal/.test(t.directive.reason)
+    const unreported: CaseStatus =
+      t.directive?.kind === 'TIMEOUT' ? 'timeout' : t.reported && exited && !diedOfSignal ? 'error' : 'crashed'
     programs.push({ name, status, detail: t.reported ? detailOf(t) : why, reported: t.reported })
     if (t.subtests.length === 0) {
       cases.push({ id: name, status: t.reported ? caseStatus(status) : unreported, detail: t.reported ? detailOf(t) : why, diagnostics: t.diagnostics })

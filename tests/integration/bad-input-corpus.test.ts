@@ -78,7 +78,7 @@ async function heldByLiveRun(dir: string, name: string): Promise<boolean> {
 const slowOk = process.env.DAXRIG_SLOW_TESTS === '1'
 
 for (const c of cases) {
-  const label = `${c.id}${c.bug ? ` (fails until HARNESS-BUGS.md #${c.bug} is fixed)` : ''}`
+  const label = `${c.id}${c.bug ? ` (regression test for HARNESS-BUGS.md #${c.bug})` : ''}`
   t.test(label, { skip: c.slow && !slowOk ? 'slow: set DAXRIG_SLOW_TESTS=1' : false }, async t => {
     const dir = join(corpus, c.id)
     const args = c.args.map(a => a.replaceAll('{dir}', dir))
