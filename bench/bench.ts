@@ -3,9 +3,13 @@
 //   warm-1  — `daxrig run baseline-6.1` with everything cached
 //   warm    — the default matrix, warm
 //   cold    — the default matrix with an empty cache (downloads, unpack, image build)
+//   src-repeat   — `daxrig run vfio-pin-demo-6.1` again: a source kernel already built (must build nothing)
+//   src-rebuild  — the demo series plus a fresh one-file patch: rebuild one file, boot, run vfio_pin
+//   bisect-warm  — `daxrig bisect vfio-pin-demo-6.1 --test vfio_pin.vfio_map_fsdax`, every prefix cached
+//   bisect-cold  — the same after removing the demo's prefix kernels (build tree and ccache stay warm)
 // Usage: npm run bench [-- --runs N] [-- --cold-runs N] [-- --only floor,warm-1]
 import { execa } from 'execa'
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile, mkdir, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectRoot } from '../harness/paths.js'
@@ -16,6 +20,7 @@ import { readFile } from 'node:fs/promises'
 import { accelArgs, baseArgs } from '../harness/vm/qemu-args.js'
 import { defaultBios } from '../harness/host.js'
 import { nullSink } from '../harness/events.js'
+import { cacheRoot } from '../harness/cache/store.js'
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -23,7 +28,7 @@ const arg = (name: string, def: string) => {
 }
 const RUNS = Number(arg('runs', '5'))
 const COLD_RUNS = Number(arg('cold-runs', '3'))
-const ONLY = arg('only', 'floor,warm-1,warm,cold').split(',')
+const ONLY = arg('only', 'floor,warm-1,warm,cold,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
 const cli = join(projectRoot(), 'harness', 'cli.ts')
 const tsx = join(projectRoot(), 'node_modules', '.bin', 'tsx')
 
@@ -98,6 +103,75 @@ if (ONLY.includes('cold')) {
   }
   record('cold', runs)
 }
+const demo = 'vfio-pin-demo-6.1'
+if (ONLY.includes('src-repeat')) {
+  await daxrig(['run', demo, '--accel', 'tcg', '--out', join(outDir, 'sr-prime')])
+  const runs: number[] = []
+  for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', demo, '--accel', 'tcg', '--out', join(outDir, `sr-${i}`)])))
+  record('src-repeat', runs)
+}
+if (ONLY.includes('src-rebuild')) {
+  const runs: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const v = await onePatchVariant(`${Date.now()}-${i}`)
+    runs.push(await timed(() => daxrig(['run', v, '--accel', 'tcg', '--out', join(outDir, `rb-${i}`)])))
+  }
+  record('src-rebuild', runs)
+}
+if (ONLY.includes('bisect-warm')) {
+  const runs: number[] = []
+  for (let i = 0; i < Math.min(RUNS, 3); i++)
+    runs.push(await timed(() => daxrig(['bisect', demo, '--test', 'vfio_pin.vfio_map_fsdax', '--accel', 'tcg', '--out', join(outDir, `bw-${i}`)])))
+  record('bisect-warm', runs)
+}
+if (ONLY.includes('bisect-cold')) {
+  const runs: number[] = []
+  for (let i = 0; i < Math.min(COLD_RUNS, 2); i++) {
+    await forgetDemoPrefixes()
+    runs.push(await timed(() => daxrig(['bisect', demo, '--test', 'vfio_pin.vfio_map_fsdax', '--accel', 'tcg', '--out', join(outDir, `bc-${i}`)])))
+  }
+  record('bisect-cold', runs)
+}
+
+/** The demo variant with one more patch: a comment with a fresh nonce in kernel/panic.c (one file to rebuild). */
+async function onePatchVariant(nonce: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'daxrig-bench-rb-'))
+  const patches = join(dir, 'patches')
+  await mkdir(patches)
+  const demoDir = join(projectRoot(), 'tests', 'patches', 'vfio-pin-demo')
+  for (const f of await readdir(demoDir)) await writeFile(join(patches, f), await readFile(join(demoDir, f)))
+  const tree = join(cacheRoot(), 'trees', 'linux-source-6.1_6.1.192-2', 'src')
+  const base = (await execa('git', ['-C', tree, 'show', 'HEAD:kernel/panic.c'])).stdout + '\n'
+  const lines = base.split('\n')
+  const at = lines.findIndex(l => l.startsWith('int panic_on_oops'))
+  lines.splice(at, 0, `/* daxrig bench ${nonce} */`)
+  await writeFile(join(dir, 'a.c'), base)
+  await writeFile(join(dir, 'b.c'), lines.join('\n'))
+  const d = await execa('diff', ['-u', '--label', 'a/kernel/panic.c', '--label', 'b/kernel/panic.c', join(dir, 'a.c'), join(dir, 'b.c')], { reject: false })
+  const header = ['From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001', 'From: daxrig bench <bench@daxrig.invalid>',
+    'Date: Mon, 6 Jan 2025 10:00:00 +0000', 'Subject: [PATCH 6/6] panic: a comment for the rebuild benchmark', '', '---', 'diff --git a/kernel/panic.c b/kernel/panic.c']
+  await writeFile(join(patches, '0006-bench.patch'), [...header, d.stdout, '-- ', '2.39.5', ''].join('\n'))
+  // the demo's 5 patches are numbered n/5: renumber them as n/6 so the series stays complete
+  for (const f of await readdir(patches)) {
+    const p = join(patches, f)
+    await writeFile(p, (await readFile(p, 'utf8')).replace(/^Subject: \[PATCH (\d+)\/5\]/m, 'Subject: [PATCH $1/6]'))
+  }
+  const variant = (await readFile(join(projectRoot(), 'tests', 'variants', `${demo}.yaml`), 'utf8'))
+    .replace(/^name: .*$/m, 'name: bench-rebuild')
+    .replace(/patches: .*$/m, `patches: ${patches}`)
+  const file = join(dir, 'bench-rebuild.yaml')
+  await writeFile(file, variant)
+  return file
+}
+
+async function forgetDemoPrefixes(): Promise<void> {
+  const kernels = join(cacheRoot(), 'kernels')
+  for (const k of await readdir(kernels)) {
+    const meta = await readFile(join(kernels, k, 'meta.json'), 'utf8').catch(() => '')
+    if (/"seriesLength": 5/.test(meta) && /\+ patches 1\.\./.test(meta)) await rm(join(kernels, k), { recursive: true, force: true })
+  }
+}
+
 const floor = out.floor?.median
 const lines = Object.entries(out).map(([n, r]) => `| ${n} | ${r.median.toFixed(2)} s | ${floor ? (r.median / floor).toFixed(2) + '×' : '-'} | ${r.runs.join(', ')} |`)
 const table = ['| case | median | ÷ floor | runs (s) |', '|---|---|---|---|', ...lines].join('\n')

@@ -103,3 +103,11 @@ t.test('buildSourceKernel refuses bad requests before touching any tree', async 
   )
   t.notOk(existsSync(join(cache, 'trees', 'linux-source-6.1_6.1.192-2')), 'no tree was unpacked')
 })
+
+t.test('config memo: only Kconfig inputs force a new .config', async t => {
+  const { touchesKconfig } = await import('../../../harness/kernel/source.js')
+  for (const p of ['mm/Kconfig', 'drivers/nvdimm/Kconfig', 'arch/x86/Kconfig.debug', 'kernel/configs/tiny.config', 'arch/x86/configs/tiny.config', 'scripts/kconfig/conf.c', 'Makefile', 'arch/x86/Makefile'])
+    t.ok(touchesKconfig(p), p)
+  for (const p of ['mm/gup.c', 'init/main.c', 'Documentation/core-api/pin_user_pages.rst', 'drivers/infiniband/core/umem.c', 'mm/Makefile'])
+    t.notOk(touchesKconfig(p), p)
+})
