@@ -3,7 +3,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
-import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, sha256, withLock } from '../cache/store.js'
+import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, requireFreeSpace, sha256, withLock } from '../cache/store.js'
 import { run, runOk } from '../util/exec.js'
 import { nullSink, type EventSink } from '../events.js'
 import type { KernelArtifact, KernelSpec, Variant } from '../types.js'
@@ -160,6 +160,8 @@ export async function ensureTree(base: BaseSource, events: EventSink = nullSink,
     events({ type: 'phase-start', variant, phase: 'unpack', detail: base.description })
     const t0 = Date.now()
     await ensureEntry('trees', base.key, async tmp => {
+      // an unpacked tree with its git objects takes ~3 GB, a first build ~2 GB more
+      await requireFreeSpace(tmp, 5 * 1024 ** 3, `unpacking ${base.description}`)
       await mkdir(join(tmp, 'src'))
       await base.populate(join(tmp, 'src'))
       await writeFile(join(tmp, 'base.json'), JSON.stringify({ id: base.id, description: base.description }, null, 2) + '\n')
@@ -316,6 +318,7 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
 
     const key = kernelKey({ base: base.id, patches: identities, config, compiler })
     return ensureEntry('kernels', key, async tmp => {
+      await requireFreeSpace(tree.root, 2 * 1024 ** 3, `building ${describe(base, patches, upto, spec.config)}`)
       events({ type: 'phase-start', variant, phase: 'build', detail: `make bzImage (${describe(base, patches, upto, spec.config)})` })
       const out = join(tree.root, 'out')
       await mkdir(out, { recursive: true })

@@ -2,10 +2,10 @@
 // must end as expected, and every SKIP must say which interface or machine part is missing.
 // About 2 minutes on TCG (10 variants, one VM at a time).
 import t from 'tap'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { daxrig, lastLine, root } from './helpers.js'
 import type { CaseOutcome, RunSummary, VariantResult } from '../../harness/types.js'
 
@@ -88,8 +88,32 @@ t.test('daxrig run seeds: every seed variant as expected on the prebuilt kernels
     const statuses = (v: VariantResult) => Object.fromEntries(v.cases.map(c => [c.id, c.status]))
     const a = statuses(get('mmap-prepare-6.1'))
     t.same(statuses(get('mmap-prepare-6.12')), a)
+    t.same(statuses(get('mmap-prepare-sid')), a, 'sid 7.x (with mmap_prepare) gives the same results')
     const dm = statuses(get('device-map-regression-6.12'))
     for (const [id, st] of Object.entries(a)) t.equal(dm[id], st, `device-map ${id} = mmap-prepare`)
     for (const [id, st] of Object.entries(statuses(get('vfio-pin-6.12')))) t.equal(dm[id], st, `device-map ${id} = vfio-pin-6.12`)
+  })
+
+  // Every program can fail: its saved results, re-judged against its variant with one expectation
+  // deliberately wrong, must exit 1 and name that case (no extra boot needed: `daxrig parse`).
+  t.test('every program catches a wrong expectation', async t => {
+    const picks: [string, string, 'pass' | 'fail' | 'skip'][] = [
+      ['mmap-prepare-6.1', 'map_sync.ext4_msv_sync', 'fail'],
+      ['vfio-pin-6.12', 'vfio_pin.vfio_map_fsdax', 'fail'],
+      ['mmap-prepare-6.1', 'devdax.devdax_private', 'fail'],
+      ['mmap-prepare-6.1', 'mm_users.memfd_sealed_write_map', 'fail'],
+      ['map-direct-v5-6.1', 'map_direct.md_probe', 'pass'],
+      ['daxfile-rfc-6.1', 'daxfile.dc_probe', 'pass'],
+    ]
+    const dir = await mkdtemp(join(tmpdir(), 'daxrig-flip-'))
+    for (const [variant, id, wrong] of picks) {
+      const doc = parse(await readFile(join(root, 'tests', 'variants', `${variant}.yaml`), 'utf8')) as { expect: Record<string, unknown> }
+      doc.expect[id] = wrong === 'pass' ? 'pass' : { verdict: wrong, reason: 'deliberately wrong: the rig must catch it' }
+      const file = join(dir, `${variant}-${id}.yaml`)
+      await writeFile(file, stringify(doc))
+      const r = await daxrig(['parse', join(out, variant), '--variant', file])
+      t.equal(r.code, 1, `${id}: a wrong expectation fails`)
+      t.match(r.stdout, new RegExp(`${id.replace('.', '\\.')}\\s.*unexpected`), `${id} is named`)
+    }
   })
 })
