@@ -1,5 +1,21 @@
 #!/usr/bin/env node
-// Launcher: registers tsx (resolved from this package, not the caller's cwd) and runs the TypeScript CLI.
-import { register } from 'tsx/esm/api'
-register()
-await import('../harness/cli.ts')
+// Launcher: runs the compiled CLI from dist/ when it is current (built by `npm ci`), otherwise registers
+// tsx (resolved from this package, not the caller's cwd) and runs the TypeScript sources.
+import { readFileSync } from 'node:fs'
+import { newestSource } from './freshness.js'
+
+const root = new URL('..', import.meta.url)
+let compiled = false
+try {
+  const built = Number(readFileSync(new URL('dist/.built', root), 'utf8'))
+  compiled = built >= newestSource(new URL('harness', root).pathname)
+} catch {
+  compiled = false
+}
+if (compiled) {
+  await import('../dist/harness/cli.js')
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import('../harness/cli.ts')
+}

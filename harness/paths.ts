@@ -1,7 +1,9 @@
-// Where the project's own files are, independent of the caller's cwd.
-import { dirname, resolve } from 'node:path'
+// Where the project's own files are, independent of the caller's cwd and of running from dist/.
+import { basename, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export function projectRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..')
+  // harness/paths.ts, or dist/harness/paths.js when compiled
+  const up = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+  return basename(up) === 'dist' ? resolve(up, '..') : up
 }
