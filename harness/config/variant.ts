@@ -253,6 +253,9 @@ function resolveMachine(y: LoadedYaml, v: VariantYaml): MachineSpec {
     const sizeMiB = parseSize(d.size, 1024 * 1024)
     if (sizeMiB === null || sizeMiB < 128 || sizeMiB % 128 !== 0)
       throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `bad NVDIMM size "${d.size}" (a multiple of 128M)`)
+    // the backing file is mapped into QEMU and maxmem grows with it: keep guests within what a CI host holds
+    if (sizeMiB > 16 * 1024)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `NVDIMM of ${d.size} exceeds the 16G limit (its backing file is mapped into QEMU; maxmem = RAM + all DIMMs)`)
     const labelKiB = parseSize(d.label, 1024)
     if (labelKiB === null || !Number.isInteger(labelKiB)) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'label'], `bad label size "${d.label}"`)
     if (d.mode !== 'fsdax' && d.fs.length) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'fs'], `a filesystem needs mode fsdax, not ${d.mode}`)

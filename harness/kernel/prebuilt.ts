@@ -83,7 +83,7 @@ export async function aptDownload(pkg: string, suite: string, dir: string, event
     await ensureIndex(suite, events, true) // a stale index can miss a new ABI bump
     r = await run('apt-get', [...aptOpts(suite), '-q', 'download', pkg], { cwd: dir })
     if (/Unable to locate package|has no installation candidate/.test(r.all))
-      throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search linux-image | grep unsigned)`)
+      throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search ${pkg.startsWith('linux-source') ? '^linux-source-' : 'linux-image | grep unsigned'})`)
   }
   if (r.exitCode !== 0) throw new InfraError(`apt-get download ${pkg} failed: ${r.all.trim().split('\n').slice(-2).join(' | ')}`)
   const deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))

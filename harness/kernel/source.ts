@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
 import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, requireFreeSpace, sha256, withLock } from '../cache/store.js'
 import { run, runOk } from '../util/exec.js'
+import { aptDownload } from './prebuilt.js'
 import { nullSink, type EventSink } from '../events.js'
 import type { KernelArtifact, KernelSpec, Variant } from '../types.js'
 import { assertSurvived, mergeRequests, readFragments, type Fragment } from './kconfig.js'
@@ -80,7 +81,7 @@ async function gitCommitAll(dir: string, message: string): Promise<void> {
 }
 
 /** Where the tarball of an installed linux-source package is, or download the .deb into the cache. */
-async function debianTarball(pkg: string): Promise<{ tarball: string; version: string }> {
+async function debianTarball(pkg: string, suite = 'bookworm'): Promise<{ tarball: string; version: string }> {
   const installed = await run('dpkg-query', ['-W', '-f=${Status}\t${Version}', pkg])
   const [status, version] = installed.stdout.split('\t')
   const local = `/usr/src/${pkg}.tar.xz`
@@ -98,11 +99,10 @@ async function debianTarball(pkg: string): Promise<{ tarball: string; version: s
       const tarball = await tarballIn(d)
       if (tarball) return { tarball, version: d.slice('unpacked-'.length) }
     }
-    await runOk('apt-get', ['download', pkg], { cwd: dir }, out =>
-      new InfraError(`apt-get download ${pkg} failed: ${out.trim().split('\n').slice(-2).join(' | ')}`, 'check the apt sources and network'),
-    )
-    const deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
-    if (!deb) throw new InfraError(`apt-get download ${pkg} left no .deb in ${dir}`)
+    // the rig's private apt state for the variant's suite: an unknown package is bad input, not a rig failure
+    await requireFreeSpace(dir, 2 * 1024 ** 3, `downloading ${pkg}`)
+    const { deb: debPath } = await aptDownload(pkg, suite, dir, nullSink)
+    const deb = basename(debPath)
     const version = (await runOk('dpkg-deb', ['-f', join(dir, deb), 'Version'])).stdout.trim()
     const unpacked = `unpacked-${version}`
     const tmp = join(dir, `${unpacked}.tmp`)
@@ -121,7 +121,7 @@ export async function resolveBase(spec: KernelSpec): Promise<BaseSource> {
   if (spec.sourcePackage) {
     const pkg = spec.sourcePackage
     if (!/^linux-source-\d+\.\d+$/.test(pkg)) throw new InputError(`not a Debian kernel source package: ${pkg} (expected linux-source-X.Y)`)
-    const { tarball, version } = await debianTarball(pkg)
+    const { tarball, version } = await debianTarball(pkg, spec.suite)
     const id = `${pkg} ${version}`
     return {
       id,
