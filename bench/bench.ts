@@ -29,8 +29,8 @@ const arg = (name: string, def: string) => {
 const RUNS = Number(arg('runs', '5'))
 const COLD_RUNS = Number(arg('cold-runs', '3'))
 const ONLY = arg('only', 'floor,warm-1,warm,cold,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
-const cli = join(projectRoot(), 'harness', 'cli.ts')
-const tsx = join(projectRoot(), 'node_modules', '.bin', 'tsx')
+// the launcher users run (compiled dist/ when current, tsx otherwise)
+const cli = join(projectRoot(), 'bin', 'daxrig.js')
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -45,7 +45,7 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 }
 
 async function daxrig(args: string[], env: Record<string, string> = {}): Promise<void> {
-  const r = await execa(tsx, [cli, ...args], { reject: false, env: { ...process.env, CI: 'true', ...env }, all: true })
+  const r = await execa(process.execPath, [cli, ...args], { reject: false, env: { ...process.env, CI: 'true', ...env }, all: true })
   if (r.exitCode !== 0) throw new Error(`daxrig ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).split('\n').slice(-15).join('\n')}`)
 }
 
