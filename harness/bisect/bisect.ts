@@ -139,7 +139,8 @@ async function persist(s: Session): Promise<void> {
   await saveState(s.statePath, { schema: STATE_SCHEMA, identity: s.identity, prefixes, updated: new Date().toISOString() })
 }
 
-function toAttempt(r: StepResult, attempt: number): AttemptRecord {
+/** One run as recorded in steps and state files (shared with patchcheck). */
+export function toAttempt(r: StepResult, attempt: number): AttemptRecord {
   return {
     attempt,
     outcome: r.outcome,

@@ -3,6 +3,7 @@ import { InputError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import { decide, makePolicy, type TryPolicy } from './policy.js'
 import { formatTimings } from './format.js'
+import { toAttempt } from './bisect.js'
 import type { AttemptRecord, StepResult, StepRunner, Verdict } from './types.js'
 
 export interface PatchcheckOptions {
@@ -110,17 +111,6 @@ async function runPrefix(runner: StepRunner, prefix: number, policy: TryPolicy, 
   }
 }
 
-function toAttempt(r: StepResult, attempt: number): AttemptRecord {
-  return {
-    attempt,
-    outcome: r.outcome,
-    detail: r.detail,
-    ms: r.ms,
-    ...(r.stage !== undefined ? { stage: r.stage } : {}),
-    ...(r.imageHash !== undefined ? { imageHash: r.imageHash } : {}),
-    ...(r.timings !== undefined ? { timings: r.timings } : {}),
-  }
-}
 
 /** Runs prefixes 0..N in order; stops at the first infra failure and returns the rows so far. */
 export async function patchcheck(runner: StepRunner, opts: PatchcheckOptions): Promise<PatchcheckResult> {

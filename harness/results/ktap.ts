@@ -140,7 +140,7 @@ export function parseResultLine(content: string): ResultLine | null {
 /**
  * Status of a result line. XFAIL means the program saw the failure it was told to expect; daxrig keeps
  * expectations in the variant, so XFAIL reads as `fail` (a `fail` expectation then makes it a known failure).
- * TODO keeps the ok/not ok meaning.
+ * A `# TODO` directive keeps the ok/not ok meaning.
  */
 export function statusOf(r: ResultLine): KtapStatus {
   switch (r.directive?.kind) {
