@@ -1,6 +1,6 @@
 // Write a run's reports into its out dir (results.json, junit.xml, report.md, report.html, kcidb.json),
 // plus copies where --json / --junit asked for them.
-import { copyFile, writeFile } from 'node:fs/promises'
+import { copyFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { RunSummary } from './types.js'
 import { writeReports } from './results/writers.js'
@@ -9,8 +9,4 @@ export async function writeRunReports(s: RunSummary, outDir: string, o: { junit?
   await writeReports(s, outDir)
   if (o.json) await copyFile(join(outDir, 'results.json'), resolve(o.json))
   if (o.junit) await copyFile(join(outDir, 'junit.xml'), resolve(o.junit))
-}
-
-export async function writeJson(path: string, v: unknown): Promise<void> {
-  await writeFile(path, JSON.stringify(v, null, 2) + '\n')
 }

@@ -1,6 +1,6 @@
 // Debian prebuilt kernels: fetched with apt into a private apt state (nothing installed on the host),
 // unpacked with dpkg-deb, cached by (suite, package). A warm run touches no network.
-import { mkdir, readdir, readFile, writeFile, rename, rm, copyFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile, rm, copyFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
@@ -209,7 +209,3 @@ export async function extractVmlinux(bzImage: string, out: string): Promise<bool
   return false
 }
 
-/** Remove a half-finished download dir (used by cache prune). */
-export async function moveAside(path: string): Promise<void> {
-  await rename(path, `${path}.old`).catch(() => undefined)
-}

@@ -66,12 +66,6 @@ export async function runOk(
   return r
 }
 
-/** Start a long-running command (QEMU, make) without waiting; the caller owns it. */
-export function spawn(file: string, args: readonly string[], opts: Options = {}) {
-  announce([file, ...args], typeof opts.cwd === 'string' ? opts.cwd : undefined)
-  return execa(file, args, { reject: false, ...opts })
-}
-
 /** Run a command whose stdout is binary (decompressors); returns stdout as a Buffer. */
 export async function runBuffer(file: string, args: readonly string[], input?: Buffer): Promise<{ stdout: Buffer; exitCode: number }> {
   announce([file, ...args])
