@@ -41,7 +41,6 @@
 #endif
 
 static long nr = -1, uid = 65534;
-static char gate[1024], gate_fail[1024];
 static const char *daxdir;
 static char dpath[512]; /* the main DAX file */
 static int dfd = -1;
@@ -52,22 +51,9 @@ static long daxctl(const char *path, int flags, int align)
 	return syscall(nr, path, flags, align);
 }
 
-static int gated(const char *name)
-{
-	if (gate[0]) {
-		kt_skip(name, "%s", gate);
-		return 1;
-	}
-	if (gate_fail[0]) {
-		kt_fail(name, "%s", gate_fail);
-		return 1;
-	}
-	return 0;
-}
-
 static int need_dax(const char *name)
 {
-	if (gated(name))
+	if (kt_gated(name))
 		return 1;
 	if (dfd < 0) {
 		kt_skip(name, "%s", dpath); /* dpath holds the reason when no DAX file exists */
@@ -202,32 +188,32 @@ int main(void)
 	if (kt_env_num("DAXRIG_UNPRIV_UID") >= 0)
 		uid = kt_env_num("DAXRIG_UNPRIV_UID");
 	if (nr < 0)
-		snprintf(gate, sizeof(gate), "daxctl not declared by the variant (DAXRIG_NR_DAXCTL unset)");
+		snprintf(kt_gate_skip, sizeof(kt_gate_skip), "daxctl not declared by the variant (DAXRIG_NR_DAXCTL unset)");
 	else if (nr == 333 || nr == 385)
-		snprintf(gate, sizeof(gate), "daxctl number %ld refused: it is io_pgetevents on kernels >= 4.18", nr);
+		snprintf(kt_gate_skip, sizeof(kt_gate_skip), "daxctl number %ld refused: it is io_pgetevents on kernels >= 4.18", nr);
 
 	/* dc_probe */
-	if (!gated("dc_probe")) {
+	if (!kt_gated("dc_probe")) {
 		errno = 0;
 		r = daxctl("/nonexistent", DAXCTL_F_GET, 0);
 		e = errno;
 		if (r == -1 && e == ENOSYS) {
-			snprintf(gate, sizeof(gate), "daxctl not in this kernel (ENOSYS from syscall %ld)", nr);
-			kt_skip("dc_probe", "%s", gate);
+			snprintf(kt_gate_skip, sizeof(kt_gate_skip), "daxctl not in this kernel (ENOSYS from syscall %ld)", nr);
+			kt_skip("dc_probe", "%s", kt_gate_skip);
 		} else {
 			kt_diag("dc_probe: daxctl(\"/nonexistent\", F_GET, 0) = %s, want ENOENT", kt_rcstr(r, e));
 			if (r == -1 && e == ENOENT) {
 				kt_ok("dc_probe");
 			} else {
-				snprintf(gate_fail, sizeof(gate_fail),
+				snprintf(kt_gate_fail, sizeof(kt_gate_fail),
 					 "syscall %ld does not behave like daxctl (probe gave %s)", nr, kt_rcstr(r, e));
-				kt_fail("dc_probe", "%s", gate_fail);
+				kt_fail("dc_probe", "%s", kt_gate_fail);
 			}
 		}
 	}
 
 	/* dc_badflags: invalid flags are refused before the path is looked at */
-	if (!gated("dc_badflags")) {
+	if (!kt_gated("dc_badflags")) {
 		long r1, r2;
 		int e1, e2;
 		errno = 0;
@@ -247,7 +233,7 @@ int main(void)
 	daxdir = kt_env("DAXRIG_EXT4");
 	if (!daxdir)
 		daxdir = kt_env("DAXRIG_XFS");
-	if (!gate[0] && !gate_fail[0]) {
+	if (!kt_gate_skip[0] && !kt_gate_fail[0]) {
 		if (!daxdir) {
 			snprintf(dpath, sizeof(dpath), "no DAX filesystem in this machine (DAXRIG_EXT4, DAXRIG_XFS unset)");
 		} else {
@@ -255,7 +241,7 @@ int main(void)
 			kt_path(p, sizeof(p), daxdir, "daxrig_daxfile");
 			dfd = kt_make_file(p, FLEN, 0);
 			if (dfd < 0) {
-				snprintf(gate_fail, sizeof(gate_fail), "setup: create %s: %s", p, kt_errname(-dfd));
+				snprintf(kt_gate_fail, sizeof(kt_gate_fail), "setup: create %s: %s", p, kt_errname(-dfd));
 				dfd = -1;
 			} else if (kt_dax_probe(p, dfd, &how) != 1) {
 				snprintf(dpath, sizeof(dpath), "DAX not active (%s)", how);
@@ -277,7 +263,7 @@ int main(void)
 		unpriv_case("dc_nocap", DAXCTL_F_STATIC, 0, EPERM);
 
 	/* dc_nondax */
-	if (!gated("dc_nondax")) {
+	if (!kt_gated("dc_nondax")) {
 		const char *dirs[2] = { kt_env("DAXRIG_NODAX"), kt_env("DAXRIG_TMPFS") };
 		char paths[2][512];
 		const char *pp[2] = { NULL, NULL };
@@ -301,7 +287,7 @@ int main(void)
 	}
 
 	/* dc_nonreg */
-	if (!gated("dc_nonreg")) {
+	if (!kt_gated("dc_nonreg")) {
 		const char *pp[2] = { "/dev/null", kt_env("DAXRIG_PMEM") };
 		einval_on("dc_nonreg", pp, 2, "no device node");
 	}

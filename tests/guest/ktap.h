@@ -523,4 +523,26 @@ KT_FN int kt_drop_priv(long uid)
 	return 0;
 }
 
+
+/*
+ * Gate for the cases of an unmerged interface (mmap3, daxctl): a non-empty kt_gate_skip makes every
+ * dependent case SKIP with that reason (interface undeclared or not in this kernel); a non-empty
+ * kt_gate_fail makes it FAIL (the probe itself misbehaved). Returns 1 when the case was reported.
+ */
+static char kt_gate_skip[1024] __attribute__((unused));
+static char kt_gate_fail[1024] __attribute__((unused));
+
+static inline int kt_gated(const char *name)
+{
+	if (kt_gate_skip[0]) {
+		kt_skip(name, "%s", kt_gate_skip);
+		return 1;
+	}
+	if (kt_gate_fail[0]) {
+		kt_fail(name, "%s", kt_gate_fail);
+		return 1;
+	}
+	return 0;
+}
+
 #endif /* DAXRIG_KTAP_H */

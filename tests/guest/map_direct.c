@@ -46,8 +46,6 @@
 #define DR_FICLONE _IOW(0x94, 9, int)
 
 static long nr = -1, md = -1, fmd = -1, uid = 65534;
-static char gate[256];       /* non-empty: why mmap3 cases skip */
-static char gate_fail[256];  /* non-empty: probe failed, mmap3 cases fail-skip */
 static const char *xfs;
 
 static long mmap3(void *addr, size_t len, int prot, long flags, int fd, unsigned long pgoff)
@@ -110,19 +108,6 @@ static int xfs_file(const char *name, char *path, size_t psz, int sparse)
 	return fd;
 }
 
-static int gated(const char *name)
-{
-	if (gate[0]) {
-		kt_skip(name, "%s", gate);
-		return 1;
-	}
-	if (gate_fail[0]) {
-		kt_fail(name, "%s", gate_fail);
-		return 1;
-	}
-	return 0;
-}
-
 /* ---- md_probe ---- */
 static void md_probe(void)
 {
@@ -130,20 +115,20 @@ static void md_probe(void)
 	int e;
 	char path[512];
 
-	if (gated("md_probe"))
+	if (kt_gated("md_probe"))
 		return;
 	errno = 0;
 	r = mmap3(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	e = errno;
 	if (r == -1 && e == ENOSYS) {
-		snprintf(gate, sizeof(gate), "mmap3 not in this kernel (ENOSYS from syscall %ld)", nr);
-		kt_skip("md_probe", "%s", gate);
+		snprintf(kt_gate_skip, sizeof(kt_gate_skip), "mmap3 not in this kernel (ENOSYS from syscall %ld)", nr);
+		kt_skip("md_probe", "%s", kt_gate_skip);
 		return;
 	}
 	if (r == -1 || (r & (long)(PG - 1)) || msync((void *)r, PG, MS_ASYNC) < 0) {
-		snprintf(gate_fail, sizeof(gate_fail),
+		snprintf(kt_gate_fail, sizeof(kt_gate_fail),
 			 "syscall %ld does not behave like mmap3 (anonymous map returned %s)", nr, kt_rcstr(r, e));
-		kt_fail("md_probe", "%s", gate_fail);
+		kt_fail("md_probe", "%s", kt_gate_fail);
 		return;
 	}
 	munmap((void *)r, PG);
@@ -176,7 +161,7 @@ static void simple_case(const char *name, int prot, long flags, int want, int wi
 	char path[512];
 	int fd = -1, e;
 	long r;
-	if (gated(name))
+	if (kt_gated(name))
 		return;
 	if (with_file) {
 		fd = xfs_file(name, path, sizeof(path), 0);
@@ -226,7 +211,7 @@ static void md_ok(void)
 	struct kt_child c;
 	long rc;
 	int err;
-	if (gated("md_ok"))
+	if (kt_gated("md_ok"))
 		return;
 	ok_fd = xfs_file("md_ok", path, sizeof(path), 0);
 	if (ok_fd < 0)
@@ -264,7 +249,7 @@ static void md_nocap(void)
 	struct kt_child c;
 	long rc;
 	int err;
-	if (gated("md_nocap"))
+	if (kt_gated("md_nocap"))
 		return;
 	nocap_fd = xfs_file("md_nocap", path, sizeof(path), 0);
 	if (nocap_fd < 0)
@@ -322,7 +307,7 @@ static void md_fcntl_grant(void)
 	struct kt_child c;
 	long r;
 	int e;
-	if (gated("md_fcntl_grant"))
+	if (kt_gated("md_fcntl_grant"))
 		return;
 	if (fmd < 0) {
 		kt_skip("md_fcntl_grant", "F_MAP_DIRECT not declared by the variant (DAXRIG_FCNTL_F_MAP_DIRECT unset)");
@@ -377,7 +362,7 @@ static void seal_case(const char *name, enum sealop op, const char *desc)
 	char path[512], spath[512];
 	int fd, srcfd = -1, e1, e2;
 	long r, r1, r2;
-	if (gated(name))
+	if (kt_gated(name))
 		return;
 	fd = xfs_file(name, path, sizeof(path), 0);
 	if (fd < 0)
@@ -473,7 +458,7 @@ static void sigbus_report(const char *name, const char *what)
 static void md_hole_sigbus(void)
 {
 	char path[512];
-	if (gated("md_hole_sigbus"))
+	if (kt_gated("md_hole_sigbus"))
 		return;
 	sig_fd = xfs_file("md_hole_sigbus", path, sizeof(path), 1);
 	if (sig_fd < 0)
@@ -488,7 +473,7 @@ static void md_nondax(void)
 	const char *dir = kt_env("DAXRIG_XFS_NODAX");
 	const char *how;
 	char path[512];
-	if (gated("md_nondax"))
+	if (kt_gated("md_nondax"))
 		return;
 	if (!dir) {
 		kt_skip("md_nondax", "no non-DAX xfs mount in this machine (DAXRIG_XFS_NODAX unset)");
@@ -515,7 +500,7 @@ static void md_other_fs(void)
 	char path[512];
 	int i, tested = 0, bad = 0, fd, e;
 	long r;
-	if (gated("md_other_fs"))
+	if (kt_gated("md_other_fs"))
 		return;
 	for (i = 0; i < 2; i++) {
 		const char *dir = kt_env(envs[i]);
@@ -602,11 +587,11 @@ int main(void)
 		uid = kt_env_num("DAXRIG_UNPRIV_UID");
 
 	if (nr < 0)
-		snprintf(gate, sizeof(gate), "mmap3 not declared by the variant (DAXRIG_NR_MMAP3 unset)");
+		snprintf(kt_gate_skip, sizeof(kt_gate_skip), "mmap3 not declared by the variant (DAXRIG_NR_MMAP3 unset)");
 	else if (nr == 333 || nr == 385)
-		snprintf(gate, sizeof(gate), "mmap3 number %ld refused: it is io_pgetevents on kernels >= 4.18", nr);
+		snprintf(kt_gate_skip, sizeof(kt_gate_skip), "mmap3 number %ld refused: it is io_pgetevents on kernels >= 4.18", nr);
 	else if (md < 0)
-		snprintf(gate, sizeof(gate), "MAP_DIRECT not declared by the variant (DAXRIG_MMAP_MAP_DIRECT unset)");
+		snprintf(kt_gate_skip, sizeof(kt_gate_skip), "MAP_DIRECT not declared by the variant (DAXRIG_MMAP_MAP_DIRECT unset)");
 
 	md_probe();
 	md_ok();
