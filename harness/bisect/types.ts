@@ -59,15 +59,7 @@ export interface StepRunner {
 export type Verdict = 'good' | 'bad' | 'skip' | 'weak' | 'infra'
 
 /** One run of one prefix, as recorded in steps and in the state file. */
-export interface AttemptRecord {
-  attempt: number
-  outcome: StepOutcome
-  stage?: StepStage
-  imageHash?: string
-  detail: string
-  ms: number
-  timings?: Partial<Record<StepStage, number>>
-}
+export type AttemptRecord = Pick<StepResult, 'outcome' | 'stage' | 'imageHash' | 'detail' | 'ms' | 'timings'> & { attempt: number }
 
 /** What the bisector concluded about one prefix. */
 export interface StepRecord {
