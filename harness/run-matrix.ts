@@ -115,12 +115,19 @@ export async function runMatrix(variants: Variant[], o: MatrixOptions): Promise<
     }
   }
   const qemu = await qemuVersion(o.qemu)
-  // an interrupted run still leaves a readable results.json with what finished
-  const off = onInterrupt(async () => {
+  // Report writes go through one chain: the interrupt handler awaits the chain before it exits, so a
+  // Ctrl-C can never end the process between a finished variant and its results.json.
+  let writing: Promise<void> = Promise.resolve()
+  const write = (): Promise<RunSummary> => {
     const s = summary()
     s.host.qemu = qemu
-    // every report is written atomically, so this and a finishing runMatrix cannot interleave
-    await writeRunReports(s, o.outDir, { junit: o.junit, json: o.json })
+    const done = writing.then(() => writeRunReports(s, o.outDir, { junit: o.junit, json: o.json }))
+    writing = done.catch(() => undefined)
+    return done.then(() => s)
+  }
+  // an interrupted run still leaves a readable results.json with what finished
+  const off = onInterrupt(async () => {
+    await write()
   })
   const work = selected.map((v, i) => ({
     name: v.name,
@@ -130,18 +137,17 @@ export async function runMatrix(variants: Variant[], o: MatrixOptions): Promise<
       return r
     },
   }))
+  let s: RunSummary
   try {
     if (o.runJobs) await o.runJobs(work, jobs)
     else {
       const limit = pLimit(jobs)
       await Promise.all(work.map((w, i) => limit(() => w.run(o.sinkFor(selected[i]!)))))
     }
+    s = await write()
   } finally {
     off()
   }
-  const s = summary()
-  s.host.qemu = qemu
-  await writeRunReports(s, o.outDir, { junit: o.junit, json: o.json })
   return { summary: s, exit: exitCodeOf(s.variants) }
 }
 

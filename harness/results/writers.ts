@@ -14,8 +14,10 @@ export function resultsJson(summary: RunSummary): string {
 }
 
 // Written beside and renamed, so a reader (CI uploading artifacts, `out/latest`) never sees half a report.
+let tmpSeq = 0
 async function atomicWrite(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`
+  // unique per call: two writers in one process (a finishing run and its interrupt handler) never share a temp file
+  const tmp = `${path}.tmp-${process.pid}-${tmpSeq++}`
   await writeFile(tmp, text)
   await rename(tmp, path)
 }
