@@ -164,9 +164,9 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function cmdSetup(o: { prefetch: boolean; source: boolean; yes?: boolean }): Promise<number> {
+async function cmdSetup(o: { prefetch: boolean; source: boolean; yes?: boolean; testTools?: boolean }): Promise<number> {
   const log = plainSink({ verbose: false })
-  const miss = missingNeeds({ source: o.source, optional: false }).map(n => n.pkg)
+  const miss = missingNeeds({ source: o.source, optional: !!o.testTools }).map(n => n.pkg)
   // ask on a terminal; CI and --yes install straight away
   if (miss.length && !o.yes && process.stdin.isTTY && !process.env.CI && !(await confirm(`install ${miss.join(' ')} with apt-get?`))) {
     log({ type: 'log', level: 'warn', message: 'nothing installed' })
@@ -216,7 +216,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--yes', 'do not ask (default when not on a terminal)')
     .option('--no-prefetch', 'do not download the default kernels')
     .option('--no-source', 'skip the packages only needed to build kernels')
-    .action((o: { prefetch: boolean; source: boolean; yes?: boolean }) => set(() => cmdSetup(o))())
+    .option('--test-tools', "also install what only the rig's own test suite uses (chromium for the report.html check)")
+    .action((o: { prefetch: boolean; source: boolean; yes?: boolean; testTools?: boolean }) => set(() => cmdSetup(o))())
   program
     .command('build')
     .argument('<variant>')

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeReports } from '../../harness/results/writers.js'
 import type { RunSummary } from '../../harness/types.js'
+import { countColour, readPng } from '../helpers/png.js'
 
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(p => existsSync(p))
 const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -38,7 +39,12 @@ const summary: RunSummary = {
   ],
 }
 
-t.test('report.html renders the matrix in headless Chromium', { skip: chromium ? false : 'chromium not installed' }, async t => {
+// in CI the suite's setup installs chromium (setup --test-tools), so a missing browser there is a failure, not a skip
+t.test('report.html renders the matrix in headless Chromium', { skip: chromium || process.env.CI ? false : 'chromium not installed (daxrig setup --test-tools)' }, async t => {
+  if (!chromium) {
+    t.fail('chromium is not installed: run daxrig setup --test-tools')
+    return
+  }
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-report-'))
   await writeReports(summary, dir)
   const html = await readFile(join(dir, 'report.html'), 'utf8')
@@ -46,11 +52,24 @@ t.test('report.html renders the matrix in headless Chromium', { skip: chromium ?
   t.notMatch(html, /\u001b/, 'terminal escapes are removed')
   t.notMatch(html, /<link |src="http/, 'self-contained: no external resources')
   const url = `file://${join(dir, 'report.html')}`
-  const dom = await execa(chromium!, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--dump-dom', url], { reject: false, timeout: 60_000 })
+  const dom = await execa(chromium, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--dump-dom', url], { reject: false, timeout: 60_000 })
   t.match(dom.stdout, /map_sync\.ext4_msv_sync/, 'the rendered DOM lists the case')
   t.match(dom.stdout, /v-bad/, 'and the variants')
   t.match(dom.stdout, /check_vma_flags/, 'and the crash excerpt')
   const png = join(dir, 'report.png')
-  await execa(chromium!, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--window-size=1200,800', `--screenshot=${png}`, url], { reject: false, timeout: 60_000 })
+  await execa(chromium, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--window-size=1200,800', `--screenshot=${png}`, url], { reject: false, timeout: 60_000 })
   t.ok((await stat(png)).size > 10_000, 'a non-empty screenshot')
+  // The matrix is painted: the same report without the failing variant has the legend's red and no more,
+  // so the extra red pixels are the unexpected cell itself.
+  const img = readPng(await readFile(png))
+  t.equal(img.width, 1200, 'screenshot width')
+  const okDir = await mkdtemp(join(tmpdir(), 'daxrig-report-ok-'))
+  await writeReports({ ...summary, variants: [summary.variants[0]!] }, okDir)
+  const okPng = join(okDir, 'report.png')
+  await execa(chromium, [...flags, `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chr-'))}`, '--window-size=1200,800', `--screenshot=${okPng}`, `file://${join(okDir, 'report.html')}`], { reject: false, timeout: 60_000 })
+  const okImg = readPng(await readFile(okPng))
+  const red = countColour(img, '#f8c4c4')
+  const okRed = countColour(okImg, '#f8c4c4')
+  t.ok(countColour(okImg, '#d8f5d8') > 500, 'green (as expected) cells are painted', { green: countColour(okImg, '#d8f5d8') })
+  t.ok(red > okRed + 500, 'the unexpected cell is painted red (beyond the legend)', { red, okRed })
 })
