@@ -94,9 +94,38 @@ export async function aptDownload(pkg: string, suite: string, dir: string, event
 
 const LAYOUT = 2
 
+/** The versioned linux-image-<release> package a metapackage (linux-image-amd64, linux-image-cloud-amd64…) depends on. */
+export function imageDependency(depends: string): string | undefined {
+  return depends
+    .split(',')
+    .map(d => d.trim().split(/\s+/)[0] ?? '')
+    .find(d => /^linux-image-[0-9]/.test(d))
+}
+
+/**
+ * A metapackage names whatever kernel the suite carries today (sid's ABI name changes with every upload):
+ * resolve it through the private index to the versioned package, which is what the cache and the results record.
+ */
+export async function resolveImagePackage(pkg: string, suite: string, events: EventSink): Promise<string> {
+  if (/^linux-image-[0-9]/.test(pkg)) return pkg
+  if (!/^linux-image-[a-z]/.test(pkg)) throw new InputError(`"${pkg}" is not a Debian kernel image package (linux-image-…)`)
+  await ensureIndex(suite, events)
+  const show = async () => run('apt-cache', [...aptOpts(suite), 'show', '--no-all-versions', pkg])
+  let r = await show()
+  if (r.exitCode !== 0) {
+    await ensureIndex(suite, events, true)
+    r = await show()
+  }
+  if (r.exitCode !== 0) throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search linux-image)`)
+  const dep = imageDependency(/^Depends:(.*)$/m.exec(r.stdout)?.[1] ?? '')
+  if (!dep) throw new InputError(`"${pkg}" in Debian ${suite} depends on no linux-image-<release> package: name the kernel image package itself`)
+  events({ type: 'log', level: 'info', message: `${pkg} (${suite}) is ${dep} today` })
+  return dep
+}
+
 /** Fetch and unpack a Debian kernel image package; returns a bootable artifact with its module tree. */
-export async function prebuiltKernel(pkg: string, suite: string, events: EventSink): Promise<KernelArtifact> {
-  if (!/^linux-image-[0-9]/.test(pkg)) throw new InputError(`"${pkg}" is not a Debian kernel image package (linux-image-…)`)
+export async function prebuiltKernel(named: string, suite: string, events: EventSink): Promise<KernelArtifact> {
+  const pkg = await resolveImagePackage(named, suite, events)
   // bump LAYOUT when the entry's contents change, so old entries are not mistaken for new ones
   const key = `${suite}_${pkg}_${LAYOUT}`
   const dir = await ensureEntry('prebuilt', key, async tmp => {
@@ -149,7 +178,7 @@ export async function prebuiltKernel(pkg: string, suite: string, events: EventSi
     configPath: join(dir, 'kernel.config'),
     modulesRoot: join(dir, meta.modulesRoot),
     imageHash: meta.imageHash,
-    description: `Debian ${suite} ${pkg} ${meta.version}`,
+    description: `Debian ${suite} ${pkg} ${meta.version}${pkg === named ? '' : ` (from ${named})`}`,
   }
   if (existsSync(join(dir, 'vmlinux'))) art.pvhImage = join(dir, 'vmlinux')
   return art
