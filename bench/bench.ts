@@ -7,6 +7,11 @@
 //   src-rebuild  — the demo series plus a fresh one-file patch: rebuild one file, boot, run vfio_pin
 //   bisect-warm  — `daxrig bisect vfio-pin-demo-6.1 --test vfio_pin.vfio_map_fsdax`, every prefix cached
 //   bisect-cold  — the same after removing the demo's prefix kernels (build tree and ccache stay warm)
+//   src-cold     — the demo variant's base kernel (prefix 0) from an empty cache and an empty ccache: unpack
+//                  linux-source-6.1, merge the fragments, build, boot, test. Not in the default list (~8 min a run):
+//                  npm run bench -- --only src-cold --cold-runs 3
+// warm-1 also splits each run by the guest's own timestamps: kernel boot to init, guest setup (modules,
+// ndctl, mkfs, mount), the tests, and what is left for the rig (start-up, image lookup, QEMU start/exit).
 // Usage: npm run bench [-- --runs N] [-- --cold-runs N] [-- --only floor,warm-1]
 import { execa } from 'execa'
 import { mkdtemp, rm, writeFile, mkdir, readdir } from 'node:fs/promises'
@@ -88,6 +93,13 @@ if (ONLY.includes('warm-1')) {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', 'baseline-6.1', '--accel', 'tcg', '--out', join(outDir, `w1-${i}`)])))
   record('warm-1', runs)
+  const parts = await Promise.all(runs.map((_, i) => guestSplit(join(outDir, `w1-${i}`, 'baseline-6.1', 'console.log'))))
+  const split = (k: keyof GuestSplit) => parts.map(p => p[k])
+  record('warm-1 kernel boot to init', split('init'))
+  record('warm-1 guest setup', split('setup'))
+  record('warm-1 tests', split('tests'))
+  record('warm-1 rig (total − guest)', runs.map((r, i) => r - parts[i]!.end))
+  if (out.floor) record('warm-1 − floor − setup − tests', runs.map((r, i) => r - out.floor!.median - parts[i]!.setup - parts[i]!.tests))
 }
 if (ONLY.includes('warm')) {
   const runs: number[] = []
@@ -118,6 +130,16 @@ if (ONLY.includes('src-rebuild')) {
   }
   record('src-rebuild', runs)
 }
+if (ONLY.includes('src-cold')) {
+  const runs: number[] = []
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const cache = await mkdtemp(join(tmpdir(), 'daxrig-bench-cache-'))
+    // an empty rig cache holds no tree, no kernels and an empty ccache (the rig keeps ccache in its cache)
+    runs.push(await timed(() => daxrig(['run', demo, '--upto', '0', '--accel', 'tcg', '--out', join(outDir, `sc-${i}`)], { DAXRIG_CACHE: cache })))
+    await rm(cache, { recursive: true, force: true })
+  }
+  record('src-cold', runs)
+}
 if (ONLY.includes('bisect-warm')) {
   const runs: number[] = []
   for (let i = 0; i < Math.min(RUNS, 3); i++)
@@ -131,6 +153,27 @@ if (ONLY.includes('bisect-cold')) {
     runs.push(await timed(() => daxrig(['bisect', demo, '--test', 'vfio_pin.vfio_map_fsdax', '--accel', 'tcg', '--out', join(outDir, `bc-${i}`)])))
   }
   record('bisect-cold', runs)
+}
+
+interface GuestSplit {
+  init: number
+  setup: number
+  tests: number
+  end: number
+}
+
+/** Guest-side timestamps from a console log: init starts, tests start, power-down (kernel clock, seconds). */
+async function guestSplit(consoleLog: string): Promise<GuestSplit> {
+  const text = await readFile(consoleLog, 'utf8')
+  const at = (re: RegExp) => {
+    const m = re.exec(text)
+    if (!m) throw new Error(`${consoleLog}: no ${re}`)
+    return Number(m[1])
+  }
+  const init = at(/daxrig-init: \[([\d.]+)\] kernel .*plan starting/)
+  const tests = at(/daxrig-init: \[([\d.]+)\] running /)
+  const end = at(/\[\s*([\d.]+)\] reboot: Power down/)
+  return { init, setup: tests - init, tests: end - tests, end }
 }
 
 /** The demo variant with one more patch: a comment with a fresh nonce in kernel/panic.c (one file to rebuild). */

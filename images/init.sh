@@ -18,7 +18,9 @@ stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec 3>/dev/ttyS1
 
 log() { read -r up _ < /proc/uptime; echo "daxrig-init: [$up] $*" > /dev/console; }
-res() { echo "$*" >&3; }
+# every line init writes waits until the UART has sent it (daxrig-relay --drain, images/relay.c): a kernel
+# crash in the next program cannot swallow it
+res() { echo "$*" >&3; /bin/daxrig-relay --drain >&3; }
 SETUP_STEP=init
 fail_setup() {
 	res "# daxrig-setup: FAIL $SETUP_STEP: $*"
@@ -27,8 +29,6 @@ fail_setup() {
 }
 finish() {
 	res "# daxrig-exit: $1"
-	# let the UART drain before the machine goes away
-	sleep 0.2
 	sync
 	poweroff -f
 }
@@ -179,10 +179,9 @@ run_tests() {
 		log "running $t"
 		mkdir -p /tmp/work/$t
 		rm -f /tmp/rc
-		# stderr goes to the console (diagnostics), stdout is the program's KTAP
-		# awk (not sed) so a last line without a newline still ends with one: init's own result line
-		# must never be glued onto a program's output
-		(cd /tmp/work/$t && timeout -s KILL "$DAXRIG_PER_TEST_TIMEOUT" /tests/$t; echo $? > /tmp/rc) | awk '{ print "  " $0; fflush() }' >&3
+		# stderr goes to the console (diagnostics), stdout is the program's KTAP; the relay indents it,
+		# ends an unterminated last line, and sends each chunk before it reads the next (images/relay.c)
+		(cd /tmp/work/$t && timeout -s KILL "$DAXRIG_PER_TEST_TIMEOUT" /tests/$t; echo $? > /tmp/rc) | /bin/daxrig-relay >&3
 		rc=$(cat /tmp/rc 2>/dev/null || echo 255)
 		case "$rc" in
 			0) res "ok $i $t" ;;

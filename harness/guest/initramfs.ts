@@ -53,6 +53,8 @@ export async function buildImage(k: KernelArtifact, v: Variant, action: GuestAct
   const plan = planScript(v, modules, action)
   const init = await readFile(join(projectRoot(), 'images', 'init.sh'))
   const tests = await Promise.all(v.tests.map(async t => ({ name: t.name, bin: await buildTest(t.source) })))
+  // the results-channel relay is a static program of the rig's own, built like the tests
+  const relay = await buildTest(join(projectRoot(), 'images', 'relay.c'))
   const hostFiles = [findHost(BUSYBOX, 'busybox-static'), ...GUEST_TOOLS.map(t => findHost(t.host, t.pkg))]
   const key = hashValue({
     v: 1,
@@ -61,6 +63,7 @@ export async function buildImage(k: KernelArtifact, v: Variant, action: GuestAct
     kernel: k.id,
     modules: modules.map(m => m.path),
     tests: tests.map(t => t.bin),
+    relay,
     host: await Promise.all(hostFiles.map(fileId)),
   })
   const dir = await ensureEntry('images', key.slice(0, 32), async tmp => {
@@ -75,6 +78,7 @@ export async function buildImage(k: KernelArtifact, v: Variant, action: GuestAct
     ]
     for (const m of modules) entries.push({ path: guestModulePath(m), type: 'file', data: await moduleData(k, m) })
     for (const t of tests) entries.push({ path: `tests/${t.name}`, type: 'file', data: await readFile(t.bin), mode: 0o755 })
+    entries.push({ path: 'bin/daxrig-relay', type: 'file', data: await readFile(relay), mode: 0o755 })
     await writeFile(join(tmp, 'initramfs.cpio'), writeCpio(entries))
     await writeFile(join(tmp, 'plan.sh'), plan)
   })

@@ -27,9 +27,10 @@ export async function buildTest(source: string): Promise<string> {
   if (!existsSync(source)) throw new InputError(`no such test source ${source}`)
   const { cc, id } = await compiler()
   const src = await readFile(source)
-  const header = join(dirname(source), 'ktap.h')
-  const hdr = existsSync(header) ? await readFile(header) : Buffer.alloc(0)
-  const key = sha256(src, hdr, id, CFLAGS.join(' '))
+  // the local headers it includes (ktap.h, ../ktap.h) are part of what it is
+  const headers = [...src.toString().matchAll(/^#\s*include\s+"([^"]+)"/gm)].map(m => join(dirname(source), m[1]!))
+  const hdrs = await Promise.all(headers.map(h => readFile(h).catch(() => Buffer.alloc(0))))
+  const key = sha256(src, ...hdrs, id, CFLAGS.join(' '))
   const name = source.split('/').pop()!.replace(/\.c$/, '')
   const dir = await ensureEntry('testbin', `${name}-${key.slice(0, 24)}`, async tmp => {
     const out = join(tmp, name)

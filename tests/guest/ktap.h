@@ -16,6 +16,9 @@
  *   kt_run_child(fn, arg, &res)      fork; res.exited/res.code/res.signaled/res.sig
  *   kt_statx_dax(path) -> 1 DAX, 0 not DAX, -errno on failure
  *   return kt_exit();                0 if nothing failed, else 1
+ *   kt_sync()                        flush; wait until the results relay has read it (called by every
+ *                                    result line; call it yourself before doing something that may
+ *                                    crash the kernel after printing)
  */
 #ifndef DAXRIG_KTAP_H
 #define DAXRIG_KTAP_H
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -100,6 +104,24 @@ static int kt_planned __attribute__((unused));
 static int kt_num __attribute__((unused));
 static int kt_failed __attribute__((unused));
 
+/* Flush stdout and, when it is a pipe (init's results relay), wait up to ~0.2 s until the relay has read
+ * everything: the relay sends what it reads to the host before it reads more, so a result line printed
+ * before a case that crashes the kernel still reaches the host instead of reading as "crashed". */
+KT_FN void kt_sync(void)
+{
+	struct stat st;
+	int n, i;
+
+	fflush(stdout);
+	if (fstat(1, &st) || !S_ISFIFO(st.st_mode))
+		return;
+	for (i = 0; i < 2000; i++) {
+		if (ioctl(1, FIONREAD, &n) || n <= 0)
+			return;
+		usleep(100);
+	}
+}
+
 KT_FN void kt_plan(int n)
 {
 	/* line-buffered so nothing is lost or duplicated across fork() */
@@ -137,7 +159,7 @@ KT_PRINTF(1, 2) KT_FN void kt_diag(const char *fmt, ...)
 KT_FN void kt_ok(const char *name)
 {
 	printf("ok %d %s\n", ++kt_num, name);
-	fflush(stdout);
+	kt_sync();
 }
 
 KT_PRINTF(2, 3) KT_FN void kt_fail(const char *name, const char *fmt, ...)
@@ -152,7 +174,7 @@ KT_PRINTF(2, 3) KT_FN void kt_fail(const char *name, const char *fmt, ...)
 	}
 	kt_failed++;
 	printf("not ok %d %s\n", ++kt_num, name);
-	fflush(stdout);
+	kt_sync();
 }
 
 KT_PRINTF(2, 3) KT_FN void kt_skip(const char *name, const char *fmt, ...)
@@ -167,7 +189,7 @@ KT_PRINTF(2, 3) KT_FN void kt_skip(const char *name, const char *fmt, ...)
 		if (*c == '\n' || *c == '#')
 			*c = ' ';
 	printf("ok %d %s # SKIP %s\n", ++kt_num, name, buf);
-	fflush(stdout);
+	kt_sync();
 }
 
 /* Pad/trim so the plan always matches (a bug in a program must not look like a crash). */
@@ -180,7 +202,7 @@ KT_FN int kt_exit(void)
 		printf("not ok %d missing_case_%d\n", kt_num + 1, kt_num + 1);
 		kt_num++;
 	}
-	fflush(stdout);
+	kt_sync();
 	return kt_failed ? 1 : 0;
 }
 

@@ -133,7 +133,7 @@ t.test('image: the cpio holds init, plan, userland, libraries, modules and tests
   const rows = listCpio(await readFile(img.path))
   const paths = new Set(rows.map(r => r.path))
   for (const p of ['init', 'etc/daxrig/plan.sh', 'bin/busybox', 'bin/sh', 'usr/sbin/ndctl', 'usr/sbin/mkfs.ext4', 'usr/sbin/mkfs.xfs',
-    'modules/nd_pmem.ko', 'modules/ext4.ko', 'modules/vfio_pci.ko', 'modules/brd.ko', 'tests/map_sync', 'dev/console', 'etc/passwd'])
+    'modules/nd_pmem.ko', 'modules/ext4.ko', 'modules/vfio_pci.ko', 'modules/brd.ko', 'tests/map_sync', 'bin/daxrig-relay', 'dev/console', 'etc/passwd'])
     t.ok(paths.has(p), `has ${p}`)
   t.ok([...paths].some(p => /^lib(64)?\/.*ld-linux-x86-64\.so\.2$/.test(p)), 'the dynamic loader for ndctl/mkfs')
   t.ok([...paths].some(p => /libndctl\.so/.test(p)), 'libndctl')
