@@ -18,6 +18,7 @@ type Setter = (p: () => Promise<number>) => () => void
 
 interface SeriesOpts {
   test?: string
+  verify?: boolean
   upto?: number
   tries: number
   fix?: boolean
@@ -89,6 +90,7 @@ export function registerSeries(program: Command, set: Setter, ctx: CliContext): 
     .option('--fix', 'find the first patch that makes the test pass (base bad, series good)')
     .option('--state <file>', 'state file (default <out>/bisect-state.json); an interrupted bisect resumes from it')
     .option('--restart', 'ignore a state file from a different bisection')
+    .option('--no-verify', 'skip the revert check (the whole series without the culprit, which should behave like the base)')
     .description('find the first patch of the series that changes the test verdict')
     .action((name: string, o: SeriesOpts) =>
       set(async () => {
@@ -100,6 +102,7 @@ export function registerSeries(program: Command, set: Setter, ctx: CliContext): 
           fix: !!o.fix,
           statePath,
           restart: !!o.restart,
+          verify: o.verify !== false,
           label: v.name,
           log: line => process.stdout.write(line + '\n'),
         })

@@ -19,6 +19,8 @@ export interface RunOptions {
   accel: Accel
   qemu: string
   upto?: number | undefined
+  /** leave this patch out of the series (bisect's revert check) */
+  without?: number | undefined
   /** multiply every timeout (e.g. for debug kernels) */
   timeoutScale: number
   /** override the variant's total timeout */
@@ -60,7 +62,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
   }
   const t0 = Date.now()
   try {
-    const kernel = await phase('kernel', () => getKernel(v, { upto: o.upto, events }))
+    const kernel = await phase('kernel', () => getKernel(v, { upto: o.upto, without: o.without, events }))
     result.kernel = { id: kernel.id, release: kernel.release, description: kernel.description, imageHash: kernel.imageHash }
     await copyFile(kernel.configPath, join(vdir, 'kernel.config'))
     result.artifacts['kernel.config'] = rel('kernel.config')

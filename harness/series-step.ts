@@ -63,33 +63,38 @@ export async function seriesRunner(
   checkTestId(v, testId)
   const patches = await loadSeries(v.kernel, v.kernel.git?.path)
   const match = testMatcher(testId)
+  // one selection of patches: the first `upto`, optionally without one of them (the revert check)
+  const probe = async (upto: number, without?: number) => {
+    try {
+      return (await getKernel(v, { upto, without, events: o.events })).imageHash
+    } catch (e) {
+      if (e instanceof UntestableError) return undefined
+      throw e
+    }
+  }
+  const step = async (upto: number, without: number | undefined, dir: string): Promise<StepResult> => {
+    const t0 = Date.now()
+    const r = await runVariant(v, { ...o, upto, without, outDir: join(o.outDir, dir) }, o.events)
+    const j = judge(r, match)
+    const res: StepResult = { ...j, ms: Date.now() - t0, caseStatuses: Object.fromEntries(r.cases.map(c => [c.id, c.status])) }
+    if (r.kernel?.imageHash) res.imageHash = r.kernel.imageHash
+    res.timings = { build: (r.timings.kernel ?? 0) * 1000, test: (r.timings['boot+test'] ?? 0) * 1000 }
+    const patch = without === undefined ? patches[upto - 1] : undefined
+    if (patch && r.kernel) {
+      // the cached kernel entry keeps the build log next to its .config (a cache hit, no rebuild)
+      const k = await getKernel(v, { upto, events: nullSink }).catch(() => undefined)
+      const w = k ? await warningsIn(k.configPath, patch.files) : []
+      if (w.length) res.newWarnings = w
+    }
+    return res
+  }
   return {
     patches,
     seriesInfo: { length: patches.length, subjects: patches.map(p => p.subject) },
     identity: hashValue({ variant: v.name, test: testId, kernel: v.kernel, patches: patches.map(p => p.identity) }),
-    async probeImage(prefix: number) {
-      try {
-        return (await getKernel(v, { upto: prefix, events: o.events })).imageHash
-      } catch (e) {
-        if (e instanceof UntestableError) return undefined
-        throw e
-      }
-    },
-    async run(prefix: number, attempt: number): Promise<StepResult> {
-      const t0 = Date.now()
-      const r = await runVariant(v, { ...o, upto: prefix, outDir: join(o.outDir, `prefix-${prefix}-run-${attempt}`) }, o.events)
-      const j = judge(r, match)
-      const res: StepResult = { ...j, ms: Date.now() - t0, caseStatuses: Object.fromEntries(r.cases.map(c => [c.id, c.status])) }
-      if (r.kernel?.imageHash) res.imageHash = r.kernel.imageHash
-      res.timings = { build: (r.timings.kernel ?? 0) * 1000, test: (r.timings['boot+test'] ?? 0) * 1000 }
-      const patch = patches[prefix - 1]
-      if (patch && r.kernel) {
-        // the cached kernel entry keeps the build log next to its .config (a cache hit, no rebuild)
-        const k = await getKernel(v, { upto: prefix, events: nullSink }).catch(() => undefined)
-        const w = k ? await warningsIn(k.configPath, patch.files) : []
-        if (w.length) res.newWarnings = w
-      }
-      return res
-    },
+    probeImage: (prefix: number) => probe(prefix),
+    run: (prefix: number, attempt: number) => step(prefix, undefined, `prefix-${prefix}-run-${attempt}`),
+    probeWithout: (patch: number) => probe(patches.length, patch),
+    runWithout: (patch: number, attempt: number) => step(patches.length, patch, `without-${patch}-run-${attempt}`),
   }
 }

@@ -3,8 +3,8 @@ import { EXIT, InputError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import { bisectConfidence, decide, describePolicy, makePolicy, type Evidence, type TryPolicy } from './policy.js'
 import { identityMismatch, identityOf, loadState, saveState, STATE_SCHEMA, type BisectIdentity, type PrefixState } from './state.js'
-import { endpointName, foundLine, formatStepLine, inconclusiveLine } from './format.js'
-import type { AttemptRecord, BisectMode, BisectResult, StepRecord, StepResult, StepRunner, Verdict } from './types.js'
+import { endpointName, foundLine, formatStepLine, formatTimings, inconclusiveLine, verificationLine } from './format.js'
+import type { AttemptRecord, BisectMode, BisectResult, StepRecord, StepResult, StepRunner, Verdict, Verification } from './types.js'
 
 export interface BisectOptions {
   /** runs per prefix; see policy.ts for the rule */
@@ -25,6 +25,11 @@ export interface BisectOptions {
   log?: (line: string) => void
   /** variant name used in events */
   label?: string
+  /**
+   * After a culprit is found, test the whole series without it (default true, when the runner can): leaving the
+   * culprit out should bring back the old behaviour. The answer is reported; it does not change the culprit.
+   */
+  verify?: boolean
 }
 
 interface Session {
@@ -36,7 +41,8 @@ interface Session {
   statePath: string | undefined
   known: Map<number, PrefixState>
   steps: StepRecord[]
-  built: Set<number>
+  /** distinct kernels asked for: `p<prefix>`, and `w<patch>` for the series without one patch */
+  built: Set<string>
   runs: number
   announce: (line: string) => void
 }
@@ -94,7 +100,12 @@ export async function bisect(runner: StepRunner, opts: BisectOptions): Promise<B
     else if (rec.verdict === terms.new) hi = m
     else skipped.add(m)
   }
-  if (hi - lo === 1) return foundResult(s, hi)
+  if (hi - lo === 1) {
+    const found = foundResult(s, hi)
+    if (opts.verify === false) return found
+    const verification = await verifyCulprit(s, hi)
+    return verification ? { ...found, ...common(s, true), verification } : found
+  }
   const inRange = [...skipped].filter(k => k > lo && k < hi).sort((a, b) => a - b)
   return inconclusiveResult(s, [lo + 1, hi], inRange)
 }
@@ -186,7 +197,7 @@ async function evaluate(s: Session, prefix: number): Promise<StepRecord> {
   if (st.verdict !== undefined) return record(s, st, true)
 
   if (st.imageHash === undefined && s.runner.probeImage) {
-    s.built.add(prefix)
+    s.built.add(`p${prefix}`)
     const h = await s.runner.probeImage(prefix)
     if (h !== undefined) st.imageHash = h
   }
@@ -211,7 +222,7 @@ async function evaluate(s: Session, prefix: number): Promise<StepRecord> {
       break
     }
     const attempt = st.attempts.length
-    s.built.add(prefix)
+    s.built.add(`p${prefix}`)
     s.runs++
     const res = await s.runner.run(prefix, attempt)
     const a = toAttempt(res, attempt)
@@ -339,4 +350,65 @@ function inconclusiveResult(s: Session, range: [number, number], skipped: number
     detail: `only skipped prefixes left between ${range[0] - 1} and ${range[1]}`,
     line: inconclusiveLine(s.mode, range, s.length, skipped),
   }
+}
+
+/**
+ * The revert check (anchors §4.12): the whole series without the culprit k should behave like prefix k-1.
+ * An image equal to a tested prefix's takes that verdict; otherwise it is run under the same policy.
+ */
+async function verifyCulprit(s: Session, k: number): Promise<Verification | undefined> {
+  const r = s.runner
+  if (!r.runWithout) return undefined
+  const terms = bisectTerms(s.mode)
+  const attempts: AttemptRecord[] = []
+  let verdict: Verdict | undefined
+  let reason = ''
+  let imageHash: string | undefined
+  let twin: PrefixState | undefined
+  if (k === s.length) {
+    // leaving out the last patch gives prefix k-1, which the bisection already decided
+    twin = s.known.get(k - 1)
+    imageHash = twin?.imageHash
+  } else if (r.probeWithout) {
+    s.built.add(`w${k}`)
+    imageHash = await r.probeWithout(k)
+    if (imageHash !== undefined) twin = [...s.known.values()].find(o => o.imageHash === imageHash && reusable(o.verdict))
+  }
+  if (twin && reusable(twin.verdict)) {
+    verdict = twin.verdict
+    reason = `same kernel image as prefix ${twin.prefix}`
+  }
+  while (verdict === undefined) {
+    const d = decide(attempts.map(a => a.outcome), s.policy)
+    if (d.done) {
+      verdict = d.verdict
+      reason = d.reason
+      break
+    }
+    s.built.add(`w${k}`)
+    s.runs++
+    const res = await r.runWithout(k, attempts.length)
+    attempts.push(toAttempt(res, attempts.length))
+    imageHash ??= res.imageHash
+    if (res.outcome === 'infra') {
+      verdict = 'infra'
+      reason = `the rig failed: ${res.detail}`
+    }
+  }
+  if (attempts.length && (verdict === 'skip' || verdict === 'infra')) reason = `${attempts.at(-1)?.stage ?? 'run'} failed: ${attempts.at(-1)?.detail ?? ''}`
+  const outcome = verdict === terms.old ? 'confirmed' : verdict === terms.new ? 'refuted' : 'unknown'
+  const v: Verification = {
+    without: k,
+    verdict,
+    outcome,
+    reason,
+    attempts,
+    ...(imageHash !== undefined ? { imageHash } : {}),
+    ...(twin && reusable(twin.verdict) ? { sameImageAs: twin.prefix } : {}),
+    line: '',
+  }
+  v.line = verificationLine(s.mode, v, s.length)
+  const took = attempts.length ? `, ${formatTimings(attempts)}` : ''
+  s.announce(`revert check: the series without ${k}/${s.length} → ${verdict}${reason ? ` (${reason}${took})` : ''}`)
+  return v
 }

@@ -1,5 +1,5 @@
 // Pure text for the CLI: bisect progress lines, the final line, the summary block.
-import type { AttemptRecord, BisectMode, BisectResult, StepRecord, StepStage } from './types.js'
+import type { AttemptRecord, BisectMode, BisectResult, StepRecord, StepStage, Verification } from './types.js'
 
 export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`
@@ -62,9 +62,22 @@ export function endpointName(prefix: number, length: number): string {
   return prefix === 0 ? 'base (prefix 0)' : `full series (prefix ${prefix}/${length})`
 }
 
+/** The revert check in one line: what the series without the culprit did, and what that says about it. */
+export function verificationLine(mode: BisectMode, v: Pick<Verification, 'without' | 'verdict' | 'outcome' | 'reason'>, length: number): string {
+  const what = `the series without ${v.without}/${length}`
+  const [oldV, newV, verb] = mode === 'fix' ? ['bad', 'good', 'fixes'] : ['good', 'bad', 'breaks']
+  const why = v.reason ? ` (${v.reason})` : ''
+  if (v.outcome === 'confirmed') return `verified: ${what} is ${oldV} again${why}: leaving ${v.without}/${length} out restores the old behaviour`
+  if (v.outcome === 'refuted')
+    return `not confirmed: ${what} is still ${newV}${why}: another patch also ${verb} the test, or ${v.without}/${length} only exposes it`
+  if (v.verdict === 'skip') return `not verified: ${what} is untestable${why}; later patches may depend on ${v.without}/${length}`
+  return `not verified: ${what} is ${v.verdict}${why}`
+}
+
 /** Lines to print after a bisection: the final line, then confidence and warnings. */
 export function formatBisectSummary(r: BisectResult): string[] {
   const out = [r.line]
+  if (r.verification) out.push(r.verification.line)
   if (r.status === 'found' || r.status === 'inconclusive') out.push(`confidence ${r.confidence.toFixed(2)} (${r.policy})`)
   if (r.noop) out.push(`warning: ${r.noop}`)
   const reused = r.steps.filter(s => s.reusedFrom !== undefined)

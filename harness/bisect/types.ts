@@ -53,6 +53,13 @@ export interface StepRunner {
    * (the following `run` reports why).
    */
   probeImage?(prefix: number): Promise<string | undefined>
+  /**
+   * Optional, for the revert check after a bisection: the whole series without patch `patch` (1-based), run like
+   * `run`. If leaving the culprit out restores the old behaviour, the culprit is confirmed.
+   */
+  runWithout?(patch: number, attempt: number): Promise<StepResult>
+  /** Optional: the image hash of the series without `patch`, built but not booted (as probeImage). */
+  probeWithout?(patch: number): Promise<string | undefined>
 }
 
 /** Verdict on one prefix after the flaky-test policy: `weak` = failed sometimes, too rarely to call it bad. */
@@ -87,6 +94,21 @@ export interface StepRecord {
 
 export type BisectMode = 'cause' | 'fix'
 
+/** The revert check: the whole series with the culprit left out, which should behave like the base. */
+export interface Verification {
+  /** the culprit that was left out */
+  without: number
+  verdict: Verdict
+  /** confirmed: the old behaviour is back; refuted: it is not; unknown: untestable, weak, or the rig failed */
+  outcome: 'confirmed' | 'refuted' | 'unknown'
+  reason: string
+  attempts: AttemptRecord[]
+  imageHash?: string
+  /** the image equals that of this tested prefix, whose verdict was reused */
+  sameImageAs?: number
+  line: string
+}
+
 export type BisectStatus = 'found' | 'inconclusive' | 'endpoints-disagree' | 'infra'
 
 export interface BisectResult {
@@ -105,6 +127,8 @@ export interface BisectResult {
   endpoint?: { prefix: number; expected: Verdict; got: Verdict; detail: string }
   /** set when the culprit's kernel image equals its parent's */
   noop?: string
+  /** found: the revert check, unless switched off or the runner cannot leave a patch out */
+  verification?: Verification
   steps: StepRecord[]
   /** distinct prefixes the runner was asked to build in this session */
   builds: number

@@ -5,7 +5,14 @@ import type { KernelArtifact, Variant } from '../types.js'
 import { prebuiltKernel } from './prebuilt.js'
 import { InputError } from '../errors.js'
 
-export async function getKernel(v: Variant, opts: { upto?: number | undefined; events: EventSink }): Promise<KernelArtifact> {
+export interface KernelRequest {
+  upto?: number | undefined
+  /** leave this patch out of 1..upto (source kernels) */
+  without?: number | undefined
+  events: EventSink
+}
+
+export async function getKernel(v: Variant, opts: KernelRequest): Promise<KernelArtifact> {
   try {
     return await fetchOrBuild(v, opts)
   } catch (e) {
@@ -19,10 +26,11 @@ export async function getKernel(v: Variant, opts: { upto?: number | undefined; e
   }
 }
 
-async function fetchOrBuild(v: Variant, opts: { upto?: number | undefined; events: EventSink }): Promise<KernelArtifact> {
+async function fetchOrBuild(v: Variant, opts: KernelRequest): Promise<KernelArtifact> {
   if (v.kernel.kind === 'prebuilt') return prebuiltKernel(v.kernel.package!, v.kernel.suite, opts.events)
   const { buildSourceKernel } = await import('./source.js')
-  const o: { upto?: number; events: EventSink; variantName: string } = { events: opts.events, variantName: v.name }
+  const o: { upto?: number; without?: number; events: EventSink; variantName: string } = { events: opts.events, variantName: v.name }
   if (opts.upto !== undefined) o.upto = opts.upto
+  if (opts.without !== undefined) o.without = opts.without
   return buildSourceKernel(v, o)
 }

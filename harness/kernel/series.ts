@@ -351,18 +351,21 @@ export function failingFile(gitOutput: string): string | undefined {
   return undefined
 }
 
-/** Apply patches 1..upto to a clean git work tree (index and files), stopping with UntestableError at the first failure. */
-export async function applySeries(tree: string, patches: SeriesPatch[], upto = patches.length): Promise<void> {
+/**
+ * Apply patches 1..upto (leaving out patch `without`, when given) to a clean git work tree (index and files),
+ * stopping with UntestableError at the first failure.
+ */
+export async function applySeries(tree: string, patches: SeriesPatch[], upto = patches.length, without?: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-apply-'))
   try {
-    for (const p of patches.slice(0, upto)) {
+    for (const p of patches.slice(0, upto).filter(p => p.index !== without)) {
       const file = join(dir, `${String(p.index).padStart(4, '0')}.patch`)
       await writeFile(file, p.diff)
       const r = await run('git', ['-C', tree, 'apply', '--index', '--whitespace=nowarn', file])
       if (r.exitCode !== 0) {
         const where = failingFile(r.all) ?? p.files[0] ?? '?'
         throw new UntestableError(
-          `patch ${p.index}/${patches.length} "${p.subject}" does not apply: ${where} (${p.origin})`,
+          `patch ${p.index}/${patches.length} "${p.subject}" does not apply${without ? ` without ${without}/${patches.length}` : ''}: ${where} (${p.origin})`,
           'apply',
           r.all.trim().split('\n').slice(0, 12).join('\n'),
         )

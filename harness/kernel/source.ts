@@ -208,6 +208,8 @@ async function makeConfig(src: string, cfgDir: string, fragments: string[], logF
 
 export interface BuildOptions {
   upto?: number
+  /** leave this patch (1-based) out of 1..upto: the series with its culprit reverted */
+  without?: number
   events?: EventSink
   variantName?: string
 }
@@ -228,9 +230,13 @@ interface KernelMeta {
   builtAt: string
 }
 
-function describe(base: BaseSource, patches: SeriesPatch[], upto: number, fragments: string[]): string {
+function describe(base: BaseSource, patches: SeriesPatch[], upto: number, fragments: string[], without?: number): string {
   const frags = fragments.map(f => basename(f, '.config')).join('+')
-  const series = !patches.length ? '' : upto ? ` + patches 1..${upto} of ${patches.length}` : ` (series of ${patches.length} not applied)`
+  const series = !patches.length
+    ? ''
+    : upto
+      ? ` + patches 1..${upto} of ${patches.length}${without ? ` without ${without}` : ''}`
+      : ` (series of ${patches.length} not applied)`
   return `${base.description}${series}, config ${frags}`
 }
 
@@ -273,28 +279,32 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
   const upto = opts.upto ?? patches.length
   if (!Number.isInteger(upto) || upto < 0 || upto > patches.length)
     throw new InputError(`--upto ${upto} is outside the series (it has ${patches.length} patches)`, v.file)
+  const without = opts.without
+  if (without !== undefined && (!Number.isInteger(without) || without < 1 || without > upto))
+    throw new InputError(`--without ${without} is not one of the patches 1..${upto}`, v.file)
   const fragments = await readFragments(spec.config)
   const merged = mergeRequests(fragments)
   for (const o of merged.overrides)
     events({ type: 'log', level: 'warn', message: `${o.option}: ${basename(o.to.fragment)}:${o.to.line} overrides ${basename(o.from.fragment)}:${o.from.line} (${o.from.value} → ${o.to.value})` })
   const base = await resolveBase(spec)
   const compiler = await compilerId()
-  const applied = patches.slice(0, upto)
+  const applied = patches.slice(0, upto).filter(p => p.index !== without)
+  const what = describe(base, patches, upto, spec.config, without)
   const identities = applied.map(p => p.identity)
 
   const reqFile = join(cacheRoot(), 'kernel-requests', `${requestKey({ base: base.id, patches: identities, fragments, compiler })}.json`)
   const known = await readFile(reqFile, 'utf8').then(t => (JSON.parse(t) as { key: string }).key, () => undefined)
   if (known && existsSync(join(entryPath('kernels', known), '.complete'))) {
-    events({ type: 'log', level: 'info', message: `kernel ${known.slice(0, 12)} is cached (${describe(base, patches, upto, spec.config)})` })
+    events({ type: 'log', level: 'info', message: `kernel ${known.slice(0, 12)} is cached (${what})` })
     return artifactFrom(entryPath('kernels', known))
   }
 
   const tree = await ensureTree(base, events, variant)
   const dir = await withLock(join(treesDir(), `${base.key}.use.lock`), async () => {
-    events({ type: 'phase-start', variant, phase: 'apply', detail: `${upto}/${patches.length} patches` })
+    events({ type: 'phase-start', variant, phase: 'apply', detail: `${applied.length}/${patches.length} patches${without ? ` (without ${without})` : ''}` })
     let t0 = Date.now()
     await resetTree(tree.src, tree.commit)
-    await applySeries(tree.src, patches, upto)
+    await applySeries(tree.src, patches, upto, without)
     events({ type: 'phase-end', variant, phase: 'apply', ms: Date.now() - t0 })
 
     events({ type: 'phase-start', variant, phase: 'config', detail: spec.config.map(f => basename(f)).join(' ') })
@@ -318,8 +328,8 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
 
     const key = kernelKey({ base: base.id, patches: identities, config, compiler })
     return ensureEntry('kernels', key, async tmp => {
-      await requireFreeSpace(tree.root, 2 * 1024 ** 3, `building ${describe(base, patches, upto, spec.config)}`)
-      events({ type: 'phase-start', variant, phase: 'build', detail: `make bzImage (${describe(base, patches, upto, spec.config)})` })
+      await requireFreeSpace(tree.root, 2 * 1024 ** 3, `building ${what}`)
+      events({ type: 'phase-start', variant, phase: 'build', detail: `make bzImage (${what})` })
       const out = join(tree.root, 'out')
       await mkdir(out, { recursive: true })
       await syncFile(join(cfgDir, '.config'), join(out, '.config'))
@@ -337,7 +347,7 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
         schema: SCHEMA,
         key,
         base: base.id,
-        description: describe(base, patches, upto, spec.config),
+        description: what,
         patches: applied.map(p => ({ index: p.index, subject: p.subject, identity: p.identity, origin: p.origin })),
         seriesLength: patches.length,
         fragments: spec.config,

@@ -41,11 +41,15 @@ t.test('check: git bisect run exit codes', async t => {
   t.equal(unknown.code, 2)
 })
 
-t.test('bisect names 3/5', async t => {
-  const r = await daxrig(['bisect', 'vfio-pin-demo-6.1', '--test', 'vfio_pin.vfio_map_fsdax', '--out', await out()])
+t.test('bisect names 3/5, and the series without 3/5 is good again', async t => {
+  const dir = await out()
+  const r = await daxrig(['bisect', 'vfio-pin-demo-6.1', '--test', 'vfio_pin.vfio_map_fsdax', '--out', dir])
   t.equal(r.code, 0, r.out.slice(-3000))
   t.match(r.stdout, /first bad patch: 3\/5 mm\/gup: allow long-term pins of fsdax mappings/)
+  t.match(r.stdout, /^verified: the series without 3\/5 is good again/m, 'the revert check confirms the culprit')
   t.match(r.stdout, /\d+ builds?/)
+  const res = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as { verification?: { outcome: string; without: number } }
+  t.match(res.verification, { outcome: 'confirmed', without: 3 }, 'results.json records the revert check')
 })
 
 t.test('patchcheck: one row per prefix, the verdict flips at 3', async t => {

@@ -348,3 +348,67 @@ t.test('bisectExitCode', async t => {
   t.equal(bisectExitCode({ status: 'endpoints-disagree' }), 1)
   t.equal(bisectExitCode({ status: 'infra' }), 128)
 })
+
+t.test('revert check: the series without the culprit behaves like the base again', async t => {
+  for (let n = 2; n <= 6; n++) {
+    for (let k = 1; k <= n; k++) {
+      const runner = new FakeRunner({ name: `rv${n}${k}`, n, firstBad: k, revert: true })
+      const r = await bisect(runner, { tries: 1 })
+      t.equal(r.firstBad, k)
+      t.equal(r.verification?.outcome, 'confirmed', `n=${n} k=${k}`)
+      t.equal(r.verification?.verdict, 'good')
+      if (k === n) {
+        t.same(runner.withoutCalls, [], 'without the last patch = prefix n-1: nothing to run')
+        t.equal(r.verification?.sameImageAs, n - 1)
+      } else t.same(runner.withoutCalls, [{ patch: k, attempt: 0 }], 'one run of the series without the culprit')
+      t.match(r.verification?.line, new RegExp(`^verified: the series without ${k}/${n} is good again`))
+      t.equal(bisectExitCode(r), 0)
+    }
+  }
+})
+
+t.test('revert check refutes a culprit when another patch breaks the test too', async t => {
+  // 3 breaks it first, 5 breaks it again on its own: without 3 the series is still bad
+  const runner = new FakeRunner({ name: 'two-causes', n: 6, firstBad: 3, alsoBad: [5], revert: true })
+  const r = await bisect(runner, { tries: 1 })
+  t.equal(r.firstBad, 3, 'the first bad patch is still 3')
+  t.equal(r.verification?.outcome, 'refuted')
+  t.match(r.verification?.line, /^not confirmed: the series without 3\/6 is still bad .*another patch also breaks the test/)
+  t.equal(bisectExitCode(r), 0, 'the culprit stands; the check is reported beside it')
+})
+
+t.test('revert check: later patches that need the culprit make it unknown, not refuted', async t => {
+  const runner = new FakeRunner({ name: 'dependent', n: 5, firstBad: 2, brokenWithout: [2], revert: true })
+  const r = await bisect(runner, { tries: 1 })
+  t.equal(r.verification?.outcome, 'unknown')
+  t.equal(r.verification?.verdict, 'skip')
+  t.match(r.verification?.line, /^not verified: the series without 2\/5 is untestable \(apply failed: .*\); later patches may depend on 2\/5/)
+})
+
+t.test('revert check with --fix: without the fixing patch the test is bad again', async t => {
+  const runner = new FakeRunner({ name: 'fix-revert', n: 5, firstBad: 2, fix: true, revert: true })
+  const r = await bisect(runner, { tries: 1, fix: true })
+  t.equal(r.verification?.outcome, 'confirmed')
+  t.match(r.verification?.line, /^verified: the series without 2\/5 is bad again/)
+})
+
+t.test('revert check: an image equal to a tested prefix takes its verdict without a boot', async t => {
+  // the series without 3 builds what prefix 2 built (3 was the only patch that reached the image)
+  const runner = new FakeRunner({ name: 'same', n: 5, firstBad: 3, probe: true, revert: true, withoutSameAs: { 3: 2 } })
+  const r = await bisect(runner, { tries: 1 })
+  t.equal(r.verification?.outcome, 'confirmed')
+  t.equal(r.verification?.sameImageAs, 2)
+  t.same(runner.withoutCalls, [], 'no run: the kernel is the one prefix 2 tested')
+  t.match(r.verification?.line, /same kernel image as prefix 2/)
+})
+
+t.test('revert check under tries 3 runs the same policy, and --no-verify skips it', async t => {
+  const runner = new FakeRunner({ name: 'tries', n: 4, firstBad: 2, revert: true })
+  const r = await bisect(runner, { tries: 3 })
+  t.equal(r.verification?.outcome, 'confirmed')
+  t.equal(runner.withoutCalls.length, 3, 'good needs all 3 runs to pass')
+  const quiet = new FakeRunner({ name: 'tries', n: 4, firstBad: 2, revert: true })
+  const q = await bisect(quiet, { tries: 1, verify: false })
+  t.equal(q.verification, undefined)
+  t.same(quiet.withoutCalls, [])
+})

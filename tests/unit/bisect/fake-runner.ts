@@ -22,6 +22,15 @@ export interface FakeCase {
   throwOnCall?: number
   /** newWarnings the runner reports per prefix */
   warnings?: Record<number, string[]>
+  /** revert check: these patches too change the behaviour on their own (cause: break it; fix: fix it), so
+   * leaving out only the culprit does not bring the old behaviour back */
+  alsoBad?: number[]
+  /** revert check: the series without these patches does not apply (later patches depend on them) */
+  brokenWithout?: number[]
+  /** revert check: the series without patch k builds the same image as prefix v */
+  withoutSameAs?: Record<number, number>
+  /** offer runWithout/probeWithout (the revert check) */
+  revert?: boolean
   /** extra identity */
   identity?: string
   subjects?: string[]
@@ -34,6 +43,9 @@ export class FakeRunner implements StepRunner {
   readonly probes: number[] = []
   readonly c: FakeCase
   probeImage?: (prefix: number) => Promise<string | undefined>
+  runWithout?: (patch: number, attempt: number) => Promise<StepResult>
+  probeWithout?: (patch: number) => Promise<string | undefined>
+  readonly withoutCalls: { patch: number; attempt: number }[] = []
 
   constructor(c: FakeCase) {
     this.c = c
@@ -42,6 +54,18 @@ export class FakeRunner implements StepRunner {
       subjects: c.subjects ?? Array.from({ length: c.n }, (_, i) => `patch ${i + 1} of ${c.name}`),
     }
     this.identity = c.identity
+    if (c.revert) {
+      const hash = (k: number) => (c.withoutSameAs?.[k] !== undefined ? this.hashOf(c.withoutSameAs[k]!) : `img-without-${k}`)
+      this.runWithout = async (patch: number, attempt: number) => {
+        this.withoutCalls.push({ patch, attempt })
+        if (c.brokenWithout?.includes(patch)) return { outcome: 'skip', stage: 'apply', detail: `patch ${patch + 1} does not apply without ${patch}`, ms: 100 }
+        // the patches that change the behaviour on their own, minus the one left out
+        const left = [c.firstBad, ...(c.alsoBad ?? [])].filter(b => b !== patch && b >= 1 && b <= c.n).length > 0
+        const shows = c.fix ? !left : left
+        return { outcome: shows ? 'bad' : 'good', stage: 'test', imageHash: hash(patch), detail: shows ? 'map_sync.private failed' : 'all cases as expected', ms: 100 }
+      }
+      if (c.probe) this.probeWithout = async (patch: number) => (c.brokenWithout?.includes(patch) ? undefined : hash(patch))
+    }
     if (c.probe) {
       this.probeImage = async (prefix: number) => {
         this.probes.push(prefix)
