@@ -3,6 +3,9 @@
 //   warm-1  — `daxrig run baseline-6.1` with everything cached
 //   warm    — the default matrix, warm
 //   cold    — the default matrix with an empty cache (downloads, unpack, image build)
+//   jobs2   — the default matrix, warm, with --jobs 2 (two VMs at once on the 2 cores)
+//   suites  — `daxrig run seeds`, warm: each guest suite's own time in one guest, from the guest's timestamps
+//             (from "running <suite>" to the next suite or to power-down); samples = every guest that ran it
 //   src-repeat   — `daxrig run vfio-pin-demo-6.1` again: a source kernel already built (must build nothing)
 //   src-rebuild  — the demo series plus a fresh one-file patch: rebuild one file, boot, run vfio_pin
 //   bisect-warm  — `daxrig bisect vfio-pin-demo-6.1 --test vfio_pin.vfio_map_fsdax`, every prefix cached
@@ -33,7 +36,7 @@ const arg = (name: string, def: string) => {
 }
 const RUNS = Number(arg('runs', '5'))
 const COLD_RUNS = Number(arg('cold-runs', '3'))
-const ONLY = arg('only', 'floor,warm-1,warm,cold,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
+const ONLY = arg('only', 'floor,warm-1,warm,jobs2,cold,suites,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
 // the launcher users run (compiled dist/ when current, tsx otherwise)
 const cli = join(projectRoot(), 'bin', 'daxrig.js')
 
@@ -106,6 +109,26 @@ if (ONLY.includes('warm')) {
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', '--accel', 'tcg', '--out', join(outDir, `w-${i}`)])))
   record('warm', runs)
 }
+if (ONLY.includes('jobs2')) {
+  const runs: number[] = []
+  for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', '--jobs', '2', '--accel', 'tcg', '--out', join(outDir, `j2-${i}`)])))
+  record('jobs2', runs)
+}
+if (ONLY.includes('suites')) {
+  const per = new Map<string, number[]>()
+  const walls: number[] = []
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const dir = join(outDir, `s-${i}`)
+    walls.push(await timed(() => daxrig(['run', 'seeds', '--accel', 'tcg', '--out', dir])))
+    // one sample per guest that ran the suite (variants differ in kernel and machine)
+    for (const v of await readdir(dir, { withFileTypes: true })) {
+      if (!v.isDirectory()) continue
+      for (const [suite, sec] of await suiteTimes(join(dir, v.name, 'console.log'))) per.set(suite, [...(per.get(suite) ?? []), sec])
+    }
+  }
+  record('seeds matrix', walls)
+  for (const [suite, runs] of [...per].sort()) record(`suite ${suite} (one guest)`, runs)
+}
 if (ONLY.includes('cold')) {
   const runs: number[] = []
   for (let i = 0; i < COLD_RUNS; i++) {
@@ -174,6 +197,14 @@ async function guestSplit(consoleLog: string): Promise<GuestSplit> {
   const tests = at(/daxrig-init: \[([\d.]+)\] running /)
   const end = at(/\[\s*([\d.]+)\] reboot: Power down/)
   return { init, setup: tests - init, tests: end - tests, end }
+}
+
+/** Seconds each suite ran in one guest: from its "running" line to the next one, the last to power-down. */
+async function suiteTimes(consoleLog: string): Promise<[string, number][]> {
+  const text = await readFile(consoleLog, 'utf8').catch(() => '')
+  const marks = [...text.matchAll(/daxrig-init: \[([\d.]+)\] running (\S+)/g)].map(m => ({ at: Number(m[1]), suite: m[2]! }))
+  const end = Number(/\[\s*([\d.]+)\] reboot: Power down/.exec(text)?.[1] ?? NaN)
+  return marks.map((m, i) => [m.suite, (marks[i + 1]?.at ?? end) - m.at] as [string, number]).filter(([, s]) => Number.isFinite(s))
 }
 
 /** The demo variant with one more patch: a comment with a fresh nonce in kernel/panic.c (one file to rebuild). */
