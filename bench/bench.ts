@@ -29,6 +29,7 @@ import { accelArgs, baseArgs } from '../harness/vm/qemu-args.js'
 import { defaultBios } from '../harness/host.js'
 import { nullSink } from '../harness/events.js'
 import { cacheRoot } from '../harness/cache/store.js'
+import { ensureTree, resolveBase } from '../harness/kernel/source.js'
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -77,6 +78,17 @@ async function floorRun(kernel: string): Promise<number> {
 }
 
 const out: Record<string, { runs: number[]; median: number }> = {}
+const failures: Record<string, string> = {}
+/** Run one bench case; a failure is reported and recorded, and the other cases still run. */
+async function benchCase(name: string, fn: () => Promise<void>): Promise<void> {
+  if (!ONLY.includes(name)) return
+  try {
+    await fn()
+  } catch (e) {
+    failures[name] = String((e as Error).message ?? e).split('\n').slice(0, 6).join('\n')
+    process.stderr.write(`${name}: FAILED: ${failures[name]}\n`)
+  }
+}
 const record = (name: string, runs: number[]) => {
   out[name] = { runs: runs.map(r => Number(r.toFixed(2))), median: Number(median(runs).toFixed(2)) }
   process.stderr.write(`${name.padEnd(8)} median ${median(runs).toFixed(2)} s  runs ${runs.map(r => r.toFixed(2)).join(' ')}\n`)
@@ -86,12 +98,12 @@ const v = await loadVariant(join(projectRoot(), 'tests', 'variants', 'baseline-6
 const k = await prebuiltKernel(v.kernel.package!, v.kernel.suite, nullSink)
 const outDir = await mkdtemp(join(tmpdir(), 'daxrig-bench-out-'))
 
-if (ONLY.includes('floor')) {
+await benchCase('floor', async () => {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await floorRun(k.pvhImage ?? k.bzImage))
   record('floor', runs)
-}
-if (ONLY.includes('warm-1')) {
+})
+await benchCase('warm-1', async () => {
   await daxrig(['run', 'baseline-6.1', '--accel', 'tcg', '--out', join(outDir, 'prime')]) // prime the cache
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', 'baseline-6.1', '--accel', 'tcg', '--out', join(outDir, `w1-${i}`)])))
@@ -103,18 +115,18 @@ if (ONLY.includes('warm-1')) {
   record('warm-1 tests', split('tests'))
   record('warm-1 rig (total − guest)', runs.map((r, i) => r - parts[i]!.end))
   if (out.floor) record('warm-1 − floor − setup − tests', runs.map((r, i) => r - out.floor!.median - parts[i]!.setup - parts[i]!.tests))
-}
-if (ONLY.includes('warm')) {
+})
+await benchCase('warm', async () => {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', '--accel', 'tcg', '--out', join(outDir, `w-${i}`)])))
   record('warm', runs)
-}
-if (ONLY.includes('jobs2')) {
+})
+await benchCase('jobs2', async () => {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', '--jobs', '2', '--accel', 'tcg', '--out', join(outDir, `j2-${i}`)])))
   record('jobs2', runs)
-}
-if (ONLY.includes('suites')) {
+})
+await benchCase('suites', async () => {
   const per = new Map<string, number[]>()
   const walls: number[] = []
   for (let i = 0; i < Math.min(RUNS, 3); i++) {
@@ -128,8 +140,8 @@ if (ONLY.includes('suites')) {
   }
   record('seeds matrix', walls)
   for (const [suite, runs] of [...per].sort()) record(`suite ${suite} (one guest)`, runs)
-}
-if (ONLY.includes('cold')) {
+})
+await benchCase('cold', async () => {
   const runs: number[] = []
   for (let i = 0; i < COLD_RUNS; i++) {
     const cache = await mkdtemp(join(tmpdir(), 'daxrig-bench-cache-'))
@@ -137,23 +149,23 @@ if (ONLY.includes('cold')) {
     await rm(cache, { recursive: true, force: true })
   }
   record('cold', runs)
-}
+})
 const demo = 'vfio-pin-demo-6.1'
-if (ONLY.includes('src-repeat')) {
+await benchCase('src-repeat', async () => {
   await daxrig(['run', demo, '--accel', 'tcg', '--out', join(outDir, 'sr-prime')])
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', demo, '--accel', 'tcg', '--out', join(outDir, `sr-${i}`)])))
   record('src-repeat', runs)
-}
-if (ONLY.includes('src-rebuild')) {
+})
+await benchCase('src-rebuild', async () => {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const v = await onePatchVariant(`${Date.now()}-${i}`)
     runs.push(await timed(() => daxrig(['run', v, '--accel', 'tcg', '--out', join(outDir, `rb-${i}`)])))
   }
   record('src-rebuild', runs)
-}
-if (ONLY.includes('src-cold')) {
+})
+await benchCase('src-cold', async () => {
   const runs: number[] = []
   for (let i = 0; i < COLD_RUNS; i++) {
     const cache = await mkdtemp(join(tmpdir(), 'daxrig-bench-cache-'))
@@ -162,21 +174,21 @@ if (ONLY.includes('src-cold')) {
     await rm(cache, { recursive: true, force: true })
   }
   record('src-cold', runs)
-}
-if (ONLY.includes('bisect-warm')) {
+})
+await benchCase('bisect-warm', async () => {
   const runs: number[] = []
   for (let i = 0; i < Math.min(RUNS, 3); i++)
     runs.push(await timed(() => daxrig(['bisect', demo, '--test', 'vfio_pin.vfio_map_fsdax', '--accel', 'tcg', '--out', join(outDir, `bw-${i}`)])))
   record('bisect-warm', runs)
-}
-if (ONLY.includes('bisect-cold')) {
+})
+await benchCase('bisect-cold', async () => {
   const runs: number[] = []
   for (let i = 0; i < Math.min(COLD_RUNS, 2); i++) {
     await forgetDemoPrefixes()
     runs.push(await timed(() => daxrig(['bisect', demo, '--test', 'vfio_pin.vfio_map_fsdax', '--accel', 'tcg', '--out', join(outDir, `bc-${i}`)])))
   }
   record('bisect-cold', runs)
-}
+})
 
 interface GuestSplit {
   init: number
@@ -214,7 +226,9 @@ async function onePatchVariant(nonce: string): Promise<string> {
   await mkdir(patches)
   const demoDir = join(projectRoot(), 'tests', 'patches', 'vfio-pin-demo')
   for (const f of await readdir(demoDir)) await writeFile(join(patches, f), await readFile(join(demoDir, f)))
-  const tree = join(cacheRoot(), 'trees', 'linux-source-6.1_6.1.192-2', 'src')
+  // the demo's build tree, whatever version of linux-source-6.1 the suite has today
+  const demoVariant = await loadVariant(join(projectRoot(), 'tests', 'variants', `${demo}.yaml`))
+  const tree = (await ensureTree(await resolveBase(demoVariant.kernel))).src
   const base = (await execa('git', ['-C', tree, 'show', 'HEAD:kernel/panic.c'])).stdout + '\n'
   const lines = base.split('\n')
   const at = lines.findIndex(l => l.startsWith('int panic_on_oops'))
@@ -250,6 +264,20 @@ const floor = out.floor?.median
 const lines = Object.entries(out).map(([n, r]) => `| ${n} | ${r.median.toFixed(2)} s | ${floor ? (r.median / floor).toFixed(2) + '×' : '-'} | ${r.runs.join(', ')} |`)
 const table = ['| case | median | ÷ floor | runs (s) |', '|---|---|---|---|', ...lines].join('\n')
 await mkdir(join(projectRoot(), 'bench'), { recursive: true })
-await writeFile(join(projectRoot(), 'bench', 'last.json'), JSON.stringify({ date: new Date().toISOString(), kernel: k.description, results: out }, null, 2) + '\n')
+// --only measures some cases: the others keep their last figures (each entry carries its own date)
+const lastFile = join(projectRoot(), 'bench', 'last.json')
+const previous = process.argv.includes('--only')
+  ? ((JSON.parse(await readFile(lastFile, 'utf8').catch(() => '{}')) as { results?: Record<string, unknown> }).results ?? {})
+  : {}
+const now = new Date().toISOString()
+const dated = Object.fromEntries(Object.entries(out).map(([n, r]) => [n, { ...r, date: now }]))
+await writeFile(
+  lastFile,
+  JSON.stringify({ date: now, kernel: k.description, results: { ...previous, ...dated }, ...(Object.keys(failures).length ? { failures } : {}) }, null, 2) + '\n',
+)
 process.stdout.write(table + '\n')
+if (Object.keys(failures).length) {
+  process.stdout.write(`failed: ${Object.keys(failures).join(', ')}\n`)
+  process.exitCode = 1
+}
 await rm(outDir, { recursive: true, force: true })
