@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { daxrig, fixture, lastLine } from './helpers.js'
 import type { RunSummary } from '../../harness/types.js'
+import { projectRoot } from '../../harness/paths.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import { parse as parseJunit } from 'junit2json'
 
 t.test('daxrig run (default matrix) passes on the Debian 6.1 and 6.12 kernels', async t => {
   const out = await mkdtemp(join(tmpdir(), 'daxrig-it-'))
@@ -23,10 +26,18 @@ t.test('daxrig run (default matrix) passes on the Debian 6.1 and 6.12 kernels', 
     t.match(await readFile(join(dir, 'console.log'), 'utf8'), /Linux version \S+/)
     t.match(await readFile(join(dir, 'console.log'), 'utf8'), /mounted -o dax/)
     t.match(await readFile(join(dir, 'results.ktap'), 'utf8'), /# daxrig-exit: 0/)
-    t.match(await readFile(join(dir, 'qemu.cmdline'), 'utf8'), /^qemu-system-x86_64 .*-device nvdimm/)
+    t.match(await readFile(join(dir, 'qemu.cmdline'), 'utf8'), /^qemu-system-x86_64 .*-device nvdimm/m)
+    t.match(await readFile(join(dir, 'qemu.cmdline'), 'utf8'), /^#   mkdir -p \S+ && truncate -s 512M \S+nv0\.img/m, 'how to recreate the backing files to replay it')
     t.ok(existsSync(join(dir, 'kernel.config')))
   }
   for (const f of ['results.json', 'junit.xml', 'report.md', 'report.html']) t.ok(existsSync(join(out, f)), f)
+  // what a real run wrote: results.json holds to its schema, junit.xml reads back with a JUnit parser
+  const schema = JSON.parse(await readFile(join(projectRoot(), 'harness', 'results', 'results.schema.json'), 'utf8')) as object
+  const check = new Ajv2020({ allErrors: true, strict: false }).compile(schema)
+  t.ok(check(s), 'results.json validates against results.schema.json', { errors: check.errors })
+  const junit = (await parseJunit(await readFile(join(out, 'junit.xml'), 'utf8'))) as { testsuite?: { name?: string; failures?: number; testcase?: unknown[] }[] }
+  t.same((junit.testsuite ?? []).map(x => x.name).sort(), ['baseline-6.1', 'baseline-6.12'], 'junit.xml: one suite per variant')
+  t.ok((junit.testsuite ?? []).every(x => (x.testcase?.length ?? 0) >= 30 && !x.failures), 'junit.xml: every case, no failure')
 })
 
 t.test('a deliberately wrong expectation makes daxrig run exit 1 and names the test', async t => {
