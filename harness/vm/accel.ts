@@ -17,7 +17,9 @@ async function bootId(): Promise<string> {
   return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => 'unknown')).trim()
 }
 
-export async function probeAccel(qemu: string, kernel: string, watchdogSec = 10): Promise<AccelChoice> {
+// A working KVM prints the kernel banner well under a second after QEMU starts (no decompression to speak of);
+// 4 s leaves a wide margin for a loaded host, and a wrong "no" only costs speed (TCG), never a verdict.
+export async function probeAccel(qemu: string, kernel: string, watchdogSec = 4): Promise<AccelChoice> {
   const file = join(cacheRoot(), 'accel.json')
   const id = await bootId()
   const cached = await readFile(file, 'utf8').then(s => JSON.parse(s) as { bootId: string; accel: Accel; why: string }, () => undefined)
@@ -61,13 +63,19 @@ async function probeOnce(qemu: string, kernel: string, watchdogSec: number): Pro
       resolve(/Linux version|\[\s+0\.0+\]/.test(seen))
     })
   })
+  // read before the kill: the kill makes the child exit too, and a hung guest must not read as "QEMU quit"
+  const quit = exited
   child.kill('SIGKILL')
   await child
   const s = ((Date.now() - t0) / 1000).toFixed(1)
   if (ok) return { accel: 'kvm', why: `KVM boot reached the kernel banner in ${s} s` }
-  if (exited) {
+  if (quit) {
     const msg = errText.trim().split('\n')[0] ?? ''
     return { accel: 'tcg', why: `/dev/kvm opens but QEMU with -accel kvm quit after ${s} s${msg ? `: ${msg}` : ''}` }
   }
-  return { accel: 'tcg', why: `/dev/kvm opens but a KVM boot printed no kernel line in ${watchdogSec} s (guest hangs after the decompressor)` }
+  const last = seen.trim().split('\n').at(-1)?.trim()
+  return {
+    accel: 'tcg',
+    why: `/dev/kvm opens but a KVM boot printed no kernel line in ${watchdogSec} s${last ? ` (last line: "${last.slice(0, 60)}")` : ''}: the guest hangs`,
+  }
 }
