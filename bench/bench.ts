@@ -69,7 +69,7 @@ async function floorRun(kernel: string): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-floor-'))
   await writeFile(join(dir, 'floor.cpio'), cpio)
   const args = [...baseArgs({ bios: defaultBios() }), '-machine', 'q35', ...accelArgs('tcg', 2), '-m', '1024M', '-serial', 'stdio',
-    '-kernel', kernel, '-initrd', join(dir, 'floor.cpio'), '-append', 'console=ttyS0,115200 panic=-1 rdinit=/init loglevel=6']
+    '-kernel', kernel, '-initrd', join(dir, 'floor.cpio'), '-append', 'console=ttyS0,115200 panic=-1 rdinit=/init random.trust_cpu=on loglevel=6']
   const s = await timed(async () => {
     const r = await execa('qemu-system-x86_64', args, { reject: false, stdin: 'ignore' })
     if (!/reboot: Power down/.test(String(r.stdout))) throw new Error('floor boot did not power off')

@@ -71,7 +71,9 @@ export function baseArgs(o: { bios?: string | undefined }): string[] {
 }
 
 export function kernelCmdline(m: MachineSpec, o: { debug?: boolean } = {}): string {
-  const c = ['console=ttyS0,115200', 'panic=-1', 'rdinit=/init']
+  // random.trust_cpu=on: seed the CRNG from RDRAND (TCG's -cpu max has it). A tinyconfig-based kernel otherwise
+  // waits ~5 s under TCG for entropy, and ndctl/mkfs block in getrandom() for their UUIDs until then.
+  const c = ['console=ttyS0,115200', 'panic=-1', 'rdinit=/init', 'random.trust_cpu=on']
   // loglevel 6 keeps NOTICE and above (the banner, WARN, oops) but drops the INFO flood that slows TCG boots
   c.push(o.debug ? 'ignore_loglevel' : 'loglevel=6')
   if (m.iommu === 'intel') c.push('intel_iommu=on')
