@@ -243,6 +243,11 @@ export async function main(argv: string[]): Promise<number> {
 
 async function entry(): Promise<void> {
   installSignalHandlers()
+  // `daxrig list | head`: a reader that goes away must not crash the rig; the work (and the out dir) carries on
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e
+    })
   let code: number
   try {
     code = await main(process.argv.slice(2))

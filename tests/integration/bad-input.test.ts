@@ -34,3 +34,16 @@ t.test('a missing host tool says "run daxrig setup" and exits 128', async t => {
   t.equal(r.code, 128)
   t.match(r.out, /run daxrig setup/)
 })
+
+t.test('a reader that goes away (daxrig doctor | head -1) ends the rig quietly', async t => {
+  const { spawn } = await import('node:child_process')
+  const { join } = await import('node:path')
+  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'daxrig.js'), 'doctor'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } })
+  let stderr = ''
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+  // close our end after the first chunk, as head does
+  child.stdout.once('data', () => child.stdout.destroy())
+  const code = await new Promise<number | null>(r => child.on('close', c => r(c)))
+  t.equal(code, 0, 'exit 0')
+  t.notMatch(stderr, /EPIPE|Unhandled/, 'no stack trace', { stderr })
+})
