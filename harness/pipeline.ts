@@ -119,9 +119,8 @@ class Interrupted extends Error {}
  * Comment lines above the saved QEMU command: its NVDIMM backing files are removed after the run, so replaying it
  * needs fresh ones first (fresh, as every run gets: a used file would come up already converted).
  */
-export function replayNote(sizesMiB: number[], paths: string[]): string {
+export function replayNote(dir: string, sizesMiB: number[], paths: string[]): string {
   if (!paths.length) return '# the command daxrig ran (copy-pasteable)\n'
-  const dir = paths[0]!.slice(0, paths[0]!.lastIndexOf('/'))
   const make = paths.map((p, i) => `truncate -s ${sizesMiB[i]}M ${shellQuote([p])}`).join(' && ')
   return [
     '# the command daxrig ran (copy-pasteable); its NVDIMM backing files were removed after the run, so first:',
@@ -139,7 +138,7 @@ export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string
 }
 
 async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string, vdir: string, events: EventSink): Promise<VmRun> {
-  return withFreshMedia(v.machine, async nvdimmPaths => {
+  return withFreshMedia(v.machine, async (nvdimmPaths, mediaDir) => {
     const resultsPath = join(vdir, 'results.ktap')
     await rm(resultsPath, { force: true })
     const args = qemuArgs({
@@ -152,7 +151,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       resultsPath,
       bios: o.bios,
     })
-    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(v.machine.nvdimms.map(d => d.sizeMiB), nvdimmPaths) + shellQuote([o.qemu, ...args]) + '\n')
+    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, v.machine.nvdimms.map(d => d.sizeMiB), nvdimmPaths) + shellQuote([o.qemu, ...args]) + '\n')
     const s = o.timeoutScale
     return runVm({
       qemu: o.qemu,

@@ -101,10 +101,9 @@ export async function bisect(runner: StepRunner, opts: BisectOptions): Promise<B
     else skipped.add(m)
   }
   if (hi - lo === 1) {
-    const found = foundResult(s, hi)
-    if (opts.verify === false) return found
-    const verification = await verifyCulprit(s, hi)
-    return verification ? { ...found, ...common(s, true), verification } : found
+    // the revert check runs first, so the result's build and run counts include it
+    const verification = opts.verify === false ? undefined : await verifyCulprit(s, hi)
+    return { ...foundResult(s, hi), ...(verification ? { verification } : {}) }
   }
   const inRange = [...skipped].filter(k => k > lo && k < hi).sort((a, b) => a - b)
   return inconclusiveResult(s, [lo + 1, hi], inRange)
@@ -390,10 +389,7 @@ async function verifyCulprit(s: Session, k: number): Promise<Verification | unde
     const res = await r.runWithout(k, attempts.length)
     attempts.push(toAttempt(res, attempts.length))
     imageHash ??= res.imageHash
-    if (res.outcome === 'infra') {
-      verdict = 'infra'
-      reason = `the rig failed: ${res.detail}`
-    }
+    if (res.outcome === 'infra') verdict = 'infra'
   }
   if (attempts.length && (verdict === 'skip' || verdict === 'infra')) reason = `${attempts.at(-1)?.stage ?? 'run'} failed: ${attempts.at(-1)?.detail ?? ''}`
   const outcome = verdict === terms.old ? 'confirmed' : verdict === terms.new ? 'refuted' : 'unknown'
