@@ -15,14 +15,25 @@ export interface ExpectRule {
 
 export type NvdimmMode = 'fsdax' | 'devdax' | 'raw'
 export type FsType = 'ext4' | 'xfs'
+/** how a filesystem on pmem is mounted: `-o dax` (always), `-o dax=never` (page cache), `-o dax=inode` (per-file flag) */
+export type DaxMount = 'always' | 'never' | 'inode'
+
+export interface FsSpec {
+  type: FsType
+  /** unique per machine: mounted at /mnt/<name>, handed to programs as DAXRIG_<NAME> */
+  name: string
+  /** xfs only: mkfs.xfs -m reflink=1 (default 0) */
+  reflink: boolean
+  dax: DaxMount
+}
 
 export interface NvdimmSpec {
   sizeMiB: number
   /** label area in KiB; 0 = label-less DIMM (one namespace covering the whole DIMM) */
   labelKiB: number
   mode: NvdimmMode
-  /** filesystem made on this namespace (fsdax only); mounted with -o dax */
-  fs?: FsType
+  /** filesystem made on this namespace (fsdax only) */
+  fs?: FsSpec
 }
 
 export interface MachineSpec {

@@ -67,7 +67,7 @@ setup_namespace() {
 	esac
 }
 
-# prepare_fs INDEX FS: namespace → fsdax, mkfs. Runs in the background, one per DIMM; the block
+# prepare_fs INDEX FS REFLINK: namespace → fsdax, mkfs. Runs in the background, one per DIMM; the block
 # device name is handed back through /tmp/env.d (a subshell cannot export).
 prepare_fs() {
 	log "setup $2 on namespace$1.0"
@@ -77,7 +77,7 @@ prepare_fs() {
 	SETUP_STEP="mkfs.$2 /dev/$dev"
 	case "$2" in
 		ext4) out=$(mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=1,lazy_journal_init=1 /dev/$dev 2>&1) || fail_setup "$out" ;;
-		xfs) out=$(mkfs.xfs -q -f -m reflink=0 /dev/$dev 2>&1) || fail_setup "$out" ;;
+		xfs) out=$(mkfs.xfs -q -f -m reflink=${3:-0} /dev/$dev 2>&1) || fail_setup "$out" ;;
 	esac
 	echo "FSDEV_$1=$dev" > /tmp/env.d/ns$1
 	log "mkfs.$2 /dev/$dev done"
@@ -89,14 +89,14 @@ prepare_pmem() { # INDEX: an fsdax namespace without a filesystem (block-device 
 	echo "export DAXRIG_PMEM=/dev/$dev" > /tmp/env.d/env$1
 }
 
-mount_fs() { # INDEX FS MOUNTPOINT
+mount_fs() { # INDEX FS MOUNTPOINT DAXOPT (dax, dax=never, dax=inode)
 	eval dev=\$FSDEV_$1
 	[ -n "$dev" ] || fail_setup "namespace$1.0 was not prepared"
 	mkdir -p "$3"
-	SETUP_STEP="mount -o dax /dev/$dev $3"
-	out=$(mount -t "$2" -o dax /dev/$dev "$3" 2>&1) || fail_setup "$out"
+	SETUP_STEP="mount -o ${4:-dax} /dev/$dev $3"
+	out=$(mount -t "$2" -o "${4:-dax}" /dev/$dev "$3" 2>&1) || fail_setup "$out"
 	export DAXRIG_PMEM=/dev/$dev
-	log "$2 on /dev/$dev mounted -o dax at $3"
+	log "$2 on /dev/$dev mounted -o ${4:-dax} at $3"
 }
 
 # in_background CMD...: run a setup step concurrently; join_setup waits for all of them and checks

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { InputError } from '../errors.js'
-import type { ExpectRule, FsType, MachineSpec, NvdimmSpec, Variant } from '../types.js'
+import type { ExpectRule, FsSpec, MachineSpec, NvdimmSpec, Variant } from '../types.js'
 import { parseSize } from './sizes.js'
 import { inputErrorAt, lineOf, parseYamlFile, schemaError, type LoadedYaml } from './yaml-errors.js'
 import { projectRoot } from '../paths.js'
@@ -12,6 +12,21 @@ import { projectRoot } from '../paths.js'
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-"')
 const size = z.union([z.string(), z.number()], { error: 'expected a size such as 512M, 1G or 128K' })
 const pkgName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a Debian package name')
+
+const fsType = z.enum(['ext4', 'xfs'])
+// `xfs` is short for {type: xfs}: one object schema, so a bad option gets its own message, not "Invalid input"
+const fsEntry = z.preprocess(
+  f => (typeof f === 'string' ? { type: f } : f),
+  z.strictObject({
+    type: fsType,
+    /** mount point /mnt/<name> and env DAXRIG_<NAME>; default the type. Unique per machine. */
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower-case letters, digits and "_"').optional(),
+    /** xfs only: mkfs.xfs -m reflink=1. Default false. */
+    reflink: z.boolean().optional(),
+    /** mount -o dax (always, default), -o dax=never, -o dax=inode */
+    dax: z.enum(['always', 'never', 'inode']).optional(),
+  }),
+)
 
 const nvdimmSchema = z.strictObject({
   /** DIMM size; ≥ 512M for xfs (mkfs.xfs refuses < 300 MB after the fsdax memmap). Default 512M. */
@@ -21,7 +36,7 @@ const nvdimmSchema = z.strictObject({
   /** namespace mode set with ndctl in the guest. Default fsdax. */
   mode: z.enum(['fsdax', 'devdax', 'raw']).default('fsdax'),
   /** filesystems, each on its own DIMM of `size` (a label-less DIMM holds one namespace) */
-  fs: z.array(z.enum(['ext4', 'xfs'])).default([]),
+  fs: z.array(fsEntry).default([]),
 })
 
 const expectValue = z.union([
@@ -243,6 +258,12 @@ function checkNumbers(y: LoadedYaml, v: VariantYaml, base: string | undefined): 
   }
 }
 
+/** A filesystem entry with its defaults; options checked against the type. */
+function fsSpec(y: LoadedYaml, f: z.infer<typeof fsEntry>, path: (string | number)[]): FsSpec {
+  if (f.reflink && f.type !== 'xfs') throw inputErrorAt(y, [...path, 'reflink'], `reflink is an xfs option, not ${f.type}`)
+  return { type: f.type, name: f.name ?? f.type, reflink: f.reflink ?? false, dax: f.dax ?? 'always' }
+}
+
 function resolveMachine(y: LoadedYaml, v: VariantYaml): MachineSpec {
   const m = v.machine
   const memoryMiB = parseSize(m.memory, 1024 * 1024)
@@ -259,17 +280,21 @@ function resolveMachine(y: LoadedYaml, v: VariantYaml): MachineSpec {
     const labelKiB = parseSize(d.label, 1024)
     if (labelKiB === null || !Number.isInteger(labelKiB)) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'label'], `bad label size "${d.label}"`)
     if (d.mode !== 'fsdax' && d.fs.length) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'fs'], `a filesystem needs mode fsdax, not ${d.mode}`)
-    if (d.fs.includes('xfs') && sizeMiB < 512)
+    const fss: (FsSpec | undefined)[] = d.fs.length ? d.fs.map((f, j) => fsSpec(y, f, ['machine', 'nvdimm', i, 'fs', j])) : [undefined]
+    if (fss.some(f => f?.type === 'xfs') && sizeMiB < 512)
       throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], 'xfs needs a DIMM of at least 512M (mkfs.xfs refuses < 300 MB after the fsdax memmap)')
-    const fss: (FsType | undefined)[] = d.fs.length ? d.fs : [undefined]
     for (const fs of fss) {
       const spec: NvdimmSpec = { sizeMiB, labelKiB, mode: d.mode }
       if (fs) spec.fs = fs
       nvdimms.push(spec)
     }
   })
-  const fsSeen = nvdimms.flatMap(d => (d.fs ? [d.fs] : []))
-  if (new Set(fsSeen).size !== fsSeen.length) throw inputErrorAt(y, ['machine', 'nvdimm'], 'each filesystem may appear once')
+  const names = nvdimms.flatMap(d => (d.fs ? [d.fs.name] : []))
+  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  if (twice)
+    throw inputErrorAt(y, ['machine', 'nvdimm'], `two filesystems are called "${twice}": give the second one its own name ({type: ..., name: ...})`)
+  if (names.includes('nodax') && m.nodax)
+    throw inputErrorAt(y, ['machine', 'nvdimm'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
   if (m['vfio-device'] && m.iommu === 'none')
     throw inputErrorAt(y, ['machine', 'vfio-device'], 'a VFIO device needs a vIOMMU: set machine.iommu: intel')
   if (m.hugepages * 2 > memoryMiB / 2) throw inputErrorAt(y, ['machine', 'hugepages'], `${m.hugepages} x 2M hugepages do not fit in ${memoryMiB}M`)

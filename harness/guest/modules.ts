@@ -43,7 +43,7 @@ export function wantedModules(m: MachineSpec): WantedModule[] {
   const w: WantedModule[] = [{ name: 'crc32c_generic', optional: true }, { name: 'crc32c_intel', optional: true }]
   if (m.nvdimms.length) w.push({ name: 'nfit' }, { name: 'nd_pmem' })
   if (m.nvdimms.some(d => d.mode === 'devdax')) w.push({ name: 'dax_pmem' }, { name: 'device_dax' })
-  const fs = new Set(m.nvdimms.map(d => d.fs))
+  const fs = new Set(m.nvdimms.map(d => d.fs?.type))
   if (fs.has('ext4') || m.nodaxFs) w.push({ name: 'ext4' })
   if (fs.has('xfs')) w.push({ name: 'xfs' })
   // 64 MiB ramdisk for the non-DAX control filesystem

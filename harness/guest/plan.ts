@@ -1,6 +1,6 @@
 // The per-variant part of the guest init: a shell plan that calls the helpers in images/init.sh.
 // Pure: variant + module load order in, script text out.
-import type { Variant } from '../types.js'
+import type { DaxMount, Variant } from '../types.js'
 import type { LoadStep } from './modules.js'
 
 const VFIO_IDS: Record<string, [string, string]> = {
@@ -8,6 +8,9 @@ const VFIO_IDS: Record<string, [string, string]> = {
   e1000e: ['8086', '10d3'],
   'pci-testdev': ['1b36', '0005'],
 }
+
+/** mount options per DAX mode; `-o dax` (not dax=always) is what every kernel since 4.x accepts */
+const MOUNT_DAX: Record<DaxMount, string> = { always: 'dax', never: 'dax=never', inode: 'dax=inode' }
 
 function envName(prefix: string, name: string): string {
   return `${prefix}${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`
@@ -46,13 +49,14 @@ export function planScript(v: Variant, modules: LoadStep[], action: GuestAction 
   // the filesystem, ramdisk and vfio modules load while the namespaces are converted and formatted
   if (rest.length) L.push(`in_background load_modules ${rest.map(moduleArg).join(' ')}`)
   v.machine.nvdimms.forEach((d, i) => {
-    if (d.mode === 'fsdax' && d.fs) L.push(`in_background prepare_fs ${i} ${d.fs}`)
+    if (d.mode === 'fsdax' && d.fs) L.push(`in_background prepare_fs ${i} ${d.fs.type} ${d.fs.reflink ? 1 : 0}`)
     else if (d.mode === 'devdax') L.push(`in_background setup_devdax ${i}`)
     else if (d.mode === 'fsdax') L.push(`in_background prepare_pmem ${i}`)
   })
   L.push('join_setup')
   v.machine.nvdimms.forEach((d, i) => {
-    if (d.mode === 'fsdax' && d.fs) L.push(`mount_fs ${i} ${d.fs} /mnt/${d.fs}`, `export DAXRIG_${d.fs.toUpperCase()}=/mnt/${d.fs}`)
+    if (d.mode === 'fsdax' && d.fs)
+      L.push(`mount_fs ${i} ${d.fs.type} /mnt/${d.fs.name} ${MOUNT_DAX[d.fs.dax]}`, `export ${envName('DAXRIG_', d.fs.name)}=/mnt/${d.fs.name}`)
   })
   if (v.machine.nodaxFs) L.push('setup_nodax /mnt/nodax')
   if (v.machine.hugepages) L.push(`setup_hugepages ${v.machine.hugepages}`)

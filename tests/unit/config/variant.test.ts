@@ -31,7 +31,8 @@ t.test('a good variant resolves defaults and expands filesystems into DIMMs', as
   t.equal(v.kernel.kind, 'prebuilt')
   t.equal(v.kernel.suite, 'bookworm')
   t.equal(v.machine.memoryMiB, 1024)
-  t.same(v.machine.nvdimms.map(d => d.fs), ['ext4', 'xfs'])
+  t.same(v.machine.nvdimms.map(d => d.fs?.name), ['ext4', 'xfs'])
+  t.same(v.machine.nvdimms[1]!.fs, { type: 'xfs', name: 'xfs', reflink: false, dax: 'always' })
   t.equal(v.machine.nvdimms.length, 2)
   t.match(v.tests[0]!.source, /tests\/guest\/map_sync\.c$/)
   t.equal(v.expect[1]!.reason, 'no devdax')
@@ -70,4 +71,49 @@ t.test('the default matrix resolves to variant files', async t => {
   const files = await resolveTargets([])
   t.ok(files.length >= 2)
   for (const f of files) t.match(f, /tests\/variants\/.*\.yaml$/)
+})
+
+const fsVariant = (nvdimm: string) => `name: fsopts
+kernel:
+  prebuilt: linux-image-6.1.0-56-amd64-unsigned
+machine:
+  nvdimm:
+${nvdimm}
+tests: [map_sync]
+expect:
+  "map_sync.*": pass
+`
+
+t.test('filesystem options: named xfs with reflink, xfs without DAX', async t => {
+  const { p } = await load(
+    'fsopts',
+    fsVariant(`    - {size: 512M, fs: [xfs]}
+    - {size: 512M, fs: [{type: xfs, name: xfs_reflink, reflink: true}]}
+    - {size: 512M, fs: [{type: xfs, name: xfs_nodax, dax: never}, {type: ext4, name: ext4_inode, dax: inode}]}`),
+  )
+  const v = await p
+  t.same(
+    v.machine.nvdimms.map(d => d.fs),
+    [
+      { type: 'xfs', name: 'xfs', reflink: false, dax: 'always' },
+      { type: 'xfs', name: 'xfs_reflink', reflink: true, dax: 'always' },
+      { type: 'xfs', name: 'xfs_nodax', reflink: false, dax: 'never' },
+      { type: 'ext4', name: 'ext4_inode', reflink: false, dax: 'inode' },
+    ],
+  )
+})
+
+t.test('filesystem options: bad combinations name their field', async t => {
+  const cases: [string, RegExp][] = [
+    ['    - {size: 512M, fs: [xfs, xfs]}', /fsopts\.yaml:6: machine\.nvdimm: two filesystems are called "xfs"/],
+    ['    - {size: 512M, fs: [{type: ext4, reflink: true}]}', /machine\.nvdimm\[0\]\.fs\[0\]\.reflink: reflink is an xfs option, not ext4/],
+    ['    - {size: 512M, fs: [{type: xfs, dax: sometimes}]}', /machine\.nvdimm\[0\]\.fs\[0\]\.dax: .*always/],
+    ['    - {size: 512M, fs: [{type: xfs, name: Bad}]}', /machine\.nvdimm\[0\]\.fs\[0\]\.name: use lower-case/],
+    ['    - {size: 256M, fs: [{type: xfs, name: small}]}', /machine\.nvdimm\[0\]\.size: xfs needs a DIMM of at least 512M/],
+  ]
+  for (const [nv, re] of cases) {
+    const { p } = await load('fsopts', fsVariant(nv))
+    await t.rejects(p, re, nv)
+    await p.catch(e => t.ok(e instanceof InputError, 'an InputError (exit 2)'))
+  }
 })

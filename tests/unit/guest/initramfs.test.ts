@@ -11,8 +11,8 @@ const machine: MachineSpec = {
   memoryMiB: 1024,
   cpus: 2,
   nvdimms: [
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: 'ext4' },
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: 'xfs' },
+    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } },
+    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'xfs', name: 'xfs', reflink: false, dax: 'always' } },
     { sizeMiB: 512, labelKiB: 0, mode: 'devdax' },
   ],
   iommu: 'intel',
@@ -99,8 +99,8 @@ t.test('plan: setup steps follow the machine, numbers come from the variant', as
   const p = planScript(variant, mods)
   t.match(p, /^load_modules \/modules\/crc32c_generic\.ko \/modules\/nfit\.ko \/modules\/nd_pmem\.ko$/m, 'pmem drivers first')
   t.match(p, /^in_background load_modules \/modules\/ext4\.ko \/modules\/brd\.ko,rd_nr=1,rd_size=65536$/m, 'the rest while namespaces are made')
-  t.match(p, /^in_background prepare_fs 0 ext4$/m)
-  t.match(p, /^in_background prepare_fs 1 xfs$/m)
+  t.match(p, /^in_background prepare_fs 0 ext4 0$/m)
+  t.match(p, /^in_background prepare_fs 1 xfs 0$/m)
   t.match(p, /^in_background setup_devdax 2$/m)
   t.ok(p.indexOf('join_setup') < p.indexOf('mount_fs 0 ext4 /mnt/ext4'), 'mounts after the join')
   t.ok(p.indexOf('join_setup') < p.indexOf('setup_nodax'), 'brd is loaded before the nodax fs')

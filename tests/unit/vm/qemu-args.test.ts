@@ -16,8 +16,8 @@ const machine: MachineSpec = {
   memoryMiB: 1024,
   cpus: 2,
   nvdimms: [
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: 'ext4' },
-    { sizeMiB: 512, labelKiB: 128, mode: 'fsdax', fs: 'xfs' },
+    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } },
+    { sizeMiB: 512, labelKiB: 128, mode: 'fsdax', fs: { type: 'xfs', name: 'xfs', reflink: false, dax: 'always' } },
   ],
   iommu: 'none',
   hugepages: 0,
