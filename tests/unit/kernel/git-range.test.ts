@@ -1,6 +1,6 @@
 // Git ranges read exactly what `git format-patch` writes: a range whose last patch ends in a context line, in an
 // added file or in a deleted file applies in full; renames and binary hunks apply; a range with merges is refused.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execa } from 'execa'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -30,7 +30,7 @@ async function commit(dir: string, msg: string, change: () => Promise<unknown>):
 }
 
 /** Applies the whole range to a fresh checkout of its base and compares the result with the range's end. */
-async function roundTrip(t: { equal: (a: unknown, b: unknown, m?: string) => unknown }, dir: string, base: string): Promise<void> {
+async function roundTrip(t: Test, dir: string, base: string): Promise<void> {
   const patches = await loadGitRange(dir, `${base}..HEAD`)
   const copy = await mkdtemp(join(tmpdir(), 'daxrig-range-apply-'))
   await execa('git', ['clone', '-q', dir, copy])
