@@ -50,6 +50,7 @@ interface CommonOpts {
   json?: string
   shard?: { index: number; count: number }
   verbose?: boolean
+  kernel?: string
 }
 
 function addCommon(c: Command): Command {
@@ -83,9 +84,15 @@ async function chooseAccel(want: CommonOpts['accel'], v: Variant, log: EventSink
   return c.accel
 }
 
+/** `--kernel DIR`: every variant's machine and suites on a kernel built elsewhere (its series, if any, is not applied). */
+export function onKernel(v: Variant, dir: string): Variant {
+  // no `where`: an error about this kernel is about the option, not about a line of the variant file
+  return { ...v, kernel: { kind: 'build', buildDir: resolve(dir), suite: v.kernel.suite, config: [] } }
+}
+
 async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
   setVerbose(!!o.verbose)
-  const variants = await loadAll(names)
+  const variants = (await loadAll(names)).map(v => (o.kernel ? onKernel(v, o.kernel) : v))
   requireHost({ source: variants.some(v => v.kernel.kind === 'source') })
   const live = isInteractive() && !o.verbose
   const plain = plainSink({ verbose: !!o.verbose })
@@ -207,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
 
   addCommon(program.command('run').argument('[names...]', 'variants, matrices or paths (default: tests/matrices/default.yaml)'))
     .description('run variants or matrices and compare every result with its expectation')
+    .option('--kernel <dir>', "run every variant's machine and suites on a kernel built elsewhere (an O= build dir, or boot/ + lib/modules/)")
     .action((names: string[], o: CommonOpts) => set(() => cmdRun(names, o))())
   program.command('list').description('list variants and matrices').action(set(cmdList))
   program.command('doctor').description('report what the host has').action(set(cmdDoctor))

@@ -53,7 +53,10 @@ export interface MachineSpec {
 }
 
 export interface KernelSpec {
-  kind: 'prebuilt' | 'source'
+  /** prebuilt: a Debian package; source: built by the rig; build: built elsewhere (an O= dir or an installed layout) */
+  kind: 'prebuilt' | 'source' | 'build'
+  /** build: the directory holding the kernel */
+  buildDir?: string
   /** prebuilt: Debian image package, e.g. linux-image-6.1.0-56-amd64-unsigned */
   package?: string
   /** source: Debian linux-source-X.Y package, or a git tree */

@@ -68,6 +68,8 @@ export const variantSchema = z.strictObject({
     .strictObject({
       prebuilt: pkgName.optional(),
       source: sourceSchema.optional(),
+      /** a kernel built elsewhere: an O= build directory, or boot/vmlinuz-* + boot/config-* (+ lib/modules) */
+      build: z.string().min(1).optional(),
       /** Debian suite to fetch from. Default bookworm. */
       suite: z.string().regex(/^[a-z-]+$/).default('bookworm'),
       patches: z.union([z.string(), z.strictObject({ 'git-range': z.string().regex(/^\S+\.\.\S+$/, 'expected A..B') })]).optional(),
@@ -147,8 +149,8 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
   const dir = dirname(y.file)
   const rel = (p: string) => (isAbsolute(p) ? p : resolve(dir, p))
   const k = v.kernel
-  if (!!k.prebuilt === !!k.source) throw inputErrorAt(y, ['kernel'], 'give exactly one of "prebuilt" or "source"')
-  if (k.prebuilt && k.patches) throw inputErrorAt(y, ['kernel', 'patches'], 'patches need a source kernel, not a prebuilt one')
+  if ([k.prebuilt, k.source, k.build].filter(Boolean).length !== 1) throw inputErrorAt(y, ['kernel'], 'give exactly one of "prebuilt", "source" or "build"')
+  if (!k.source && k.patches) throw inputErrorAt(y, ['kernel', 'patches'], `patches need a source kernel, not a ${k.prebuilt ? 'prebuilt' : 'ready-built'} one`)
 
   let series: Variant['kernel']['series']
   if (typeof k.patches === 'string') {
@@ -195,7 +197,7 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
   const machine = resolveMachine(y, v)
   const git = typeof k.source === 'object' ? { path: rel(k.source.git), ref: k.source.ref } : undefined
   const kernel: Variant['kernel'] = {
-    kind: k.prebuilt ? 'prebuilt' : 'source',
+    kind: k.prebuilt ? 'prebuilt' : k.build ? 'build' : 'source',
     suite: k.suite,
     config,
     // so errors found later (unknown package, unknown suite) still name file, line and field
@@ -205,6 +207,10 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
     },
   }
   if (k.prebuilt) kernel.package = k.prebuilt
+  if (k.build) {
+    kernel.buildDir = rel(k.build)
+    kernel.where = { package: `${y.file}:${lineOf(y, ['kernel', 'build'])}: kernel.build`, suite: kernel.where!.suite }
+  }
   if (typeof k.source === 'string') kernel.sourcePackage = k.source
   if (git) kernel.git = git
   if (series) kernel.series = series

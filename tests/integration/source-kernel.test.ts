@@ -38,7 +38,8 @@ t.test('check: git bisect run exit codes', async t => {
   const bad = await daxrig(['check', 'vfio-pin-demo-6.1', '--test', 'vfio_pin.vfio_map_fsdax', '--upto', '3', '--out', await out()])
   t.equal(bad.code, 1, bad.out.slice(-1500))
   const unknown = await daxrig(['check', 'vfio-pin-demo-6.1', '--test', 'nosuch.case'])
-  t.equal(unknown.code, 2)
+  t.equal(unknown.code, 128, 'bad input under check aborts git bisect run instead of reading as "bad"')
+  t.match(unknown.out, /not a verdict about the kernel \(exit 2\)/)
 })
 
 t.test('bisect names 3/5, and the series without 3/5 is good again', async t => {

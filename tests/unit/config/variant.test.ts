@@ -117,3 +117,23 @@ t.test('filesystem options: bad combinations name their field', async t => {
     await p.catch(e => t.ok(e instanceof InputError, 'an InputError (exit 2)'))
   }
 })
+
+t.test('kernel.build: a directory relative to the variant; exactly one kernel kind', async t => {
+  const { p } = await load('built', `name: built
+kernel:
+  build: ../my-build
+tests: [map_sync]
+expect:
+  "map_sync.*": pass
+`)
+  const v = await p
+  t.equal(v.kernel.kind, 'build')
+  t.equal(v.kernel.buildDir, join(dir, '..', 'my-build'))
+  const both = await load('both', `name: both
+kernel:
+  build: ../my-build
+  prebuilt: linux-image-6.1.0-56-amd64-unsigned
+tests: [map_sync]
+`)
+  await t.rejects(both.p, /kernel: give exactly one of "prebuilt", "source" or "build"/)
+})
