@@ -1,5 +1,6 @@
 // Kernels from source: one git-managed build tree per base, a series prefix applied, fragments merged, built once per cache key.
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
@@ -55,6 +56,19 @@ let compilerLine: string | undefined
 export async function compilerId(): Promise<string> {
   compilerLine ??= (await runOk('gcc', ['--version'])).stdout.split('\n')[0]?.trim() ?? 'gcc'
   return compilerLine
+}
+
+/** The uncommitted changes of a WORKTREE base, applied like a patch (a failure is the user's tree, not a kernel's). */
+async function applyOverlay(src: string, diff: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'daxrig-worktree-'))
+  try {
+    await writeFile(join(dir, 'worktree.diff'), diff)
+    await runOk('git', ['-C', src, 'apply', '--index', '--whitespace=nowarn', join(dir, 'worktree.diff')], {}, out =>
+      new InfraError(`the uncommitted changes of the work tree do not apply to its HEAD: ${out.trim().split('\n')[0] ?? ''}`),
+    )
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 /** Files whose change can change the generated .config. */
@@ -182,6 +196,7 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
     events({ type: 'phase-start', variant, phase: 'apply', detail: `${applied.length}/${patches.length} patches${without ? ` (without ${without})` : ''}` })
     let t0 = Date.now()
     await resetTree(tree.src, tree.commit)
+    if (base.overlay) await applyOverlay(tree.src, base.overlay)
     await applySeries(tree.src, patches, upto, without)
     events({ type: 'phase-end', variant, phase: 'apply', ms: Date.now() - t0 })
 

@@ -28,6 +28,28 @@ export interface BaseSource {
   commit?: string
   /** makes sure `commit` is in the tree (fetching it from the user's repository when it is new) */
   prepare?: (src: string) => Promise<void>
+  /** `ref: WORKTREE`: the uncommitted changes (staged, unstaged, untracked) as one diff applied on `commit` */
+  overlay?: string
+}
+
+/** The ref that means "the tree as it is on disk": HEAD plus every uncommitted change. */
+export const WORKTREE = 'WORKTREE'
+
+/**
+ * A work tree's changes against HEAD as a binary diff: tracked files (staged and unstaged) and untracked files
+ * that are not ignored. Read-only: no index, no object is written in the user's repository.
+ */
+export async function worktreeDiff(path: string): Promise<string> {
+  const tracked = (await runOk('git', ['-C', path, 'diff', '--binary', 'HEAD'], { stripFinalNewline: false })).stdout
+  const untracked = (await runOk('git', ['-C', path, 'ls-files', '--others', '--exclude-standard', '-z'])).stdout.split('\0').filter(Boolean)
+  const added: string[] = []
+  for (const f of untracked) {
+    // --no-index exits 1 when the files differ, which they always do here
+    const r = await run('git', ['-C', path, 'diff', '--no-index', '--binary', '--', '/dev/null', f], { stripFinalNewline: false })
+    if (r.exitCode > 1) throw new InfraError(`git diff --no-index ${f} failed in ${path}: ${r.all.trim().split('\n')[0] ?? ''}`)
+    added.push(r.stdout)
+  }
+  return tracked + added.join('')
 }
 
 export function treesDir(): string {
@@ -125,12 +147,16 @@ export async function resolveBase(spec: KernelSpec): Promise<BaseSource> {
   }
   if (spec.git) {
     const { path, ref } = spec.git
-    const commit = await resolveCommit(path, ref)
+    const commit = await resolveCommit(path, ref === WORKTREE ? 'HEAD' : ref)
+    const overlay = ref === WORKTREE && existsSync(path) ? await worktreeDiff(path) : ''
+    // the changes are part of the base's identity: the same edits give the same cached kernel, others a new one
+    const changes = overlay ? ` + uncommitted changes ${sha256(overlay).slice(0, 12)}` : ''
     return {
-      id: `git ${commit}`,
+      id: `git ${commit}${changes}`,
       key: repoTreeKey(path),
-      description: `${basename(path)} ${ref} (${commit.slice(0, 12)})`,
+      description: `${basename(path)} ${ref} (${commit.slice(0, 12)}${changes})`,
       commit,
+      ...(overlay ? { overlay } : {}),
       // a local clone hardlinks (or copies) the objects: the tree owns them, whatever happens to the repository
       populate: async dir => {
         await runOk('git', ['clone', '-q', '--no-checkout', path, dir])

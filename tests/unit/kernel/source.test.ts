@@ -131,3 +131,33 @@ t.test('one tree per repository: a second commit is fetched into the same tree; 
   t.equal(c.commit, second, 'a cached commit still builds after its repository is gone')
   await t.rejects(resolveBase(spec('HEAD')), { name: 'InputError', message: /is gone \(moved or deleted\), so "HEAD" cannot be resolved/ })
 })
+
+t.test('ref WORKTREE: HEAD plus staged, unstaged and untracked changes, read without writing to the repository', async t => {
+  const { worktreeDiff } = await import('../../../harness/kernel/tree.js')
+  const { dir, commit } = await tinyRepo(t)
+  const g = (...a: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: dir })
+  const spec = { kind: 'source' as const, suite: 'bookworm', config: [], git: { path: dir, ref: 'WORKTREE' } }
+  const clean = await resolveBase(spec)
+  t.equal(clean.id, `git ${commit}`, 'a clean work tree is just HEAD')
+  await execa('sh', ['-c', 'echo unstaged >> mm/a.c && echo staged > staged.txt && git add staged.txt && printf "new\\n" > untracked.c && echo x > ignored.o && echo "*.o" > .git/info/exclude'], { cwd: dir })
+  const objectsBefore = (await g('count-objects', '-v')).stdout
+  const indexBefore = (await g('ls-files', '-s')).stdout
+  const b = await resolveBase(spec)
+  t.match(b.id, new RegExp(`^git ${commit} \\+ uncommitted changes [0-9a-f]{12}$`))
+  t.ok(b.overlay)
+  t.equal((await g('count-objects', '-v')).stdout, objectsBefore, 'no object written')
+  t.equal((await g('ls-files', '-s')).stdout, indexBefore, 'index untouched')
+  // the diff on a clean checkout of HEAD gives the work tree's files
+  const copy = await mkdtemp(join(tmpdir(), 'daxrig-wt-'))
+  t.teardown(() => rm(copy, { recursive: true, force: true }))
+  await execa('git', ['clone', '-q', dir, copy])
+  const { writeFile } = await import('node:fs/promises')
+  await writeFile(join(copy, 'wt.diff'), await worktreeDiff(dir))
+  await execa('git', ['-C', copy, 'apply', '--index', 'wt.diff'])
+  t.match(await readFile(join(copy, 'mm', 'a.c'), 'utf8'), /unstaged\n$/)
+  t.equal(await readFile(join(copy, 'staged.txt'), 'utf8'), 'staged\n')
+  t.equal(await readFile(join(copy, 'untracked.c'), 'utf8'), 'new\n')
+  t.notOk(existsSync(join(copy, 'ignored.o')), 'ignored files stay out')
+  const again = await resolveBase(spec)
+  t.equal(again.id, b.id, 'same changes, same identity (cached by content)')
+})
