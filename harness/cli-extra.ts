@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { EXIT, InputError } from './errors.js'
 import { cacheRoot } from './cache/store.js'
+import { chooseVictims, listEntries, lockHeld, parseAge, PRUNABLE, removeEntry } from './cache/prune.js'
+import { parseSize } from './config/sizes.js'
 import { announce, setVerbose, shellQuote } from './util/exec.js'
 import { getKernel } from './kernel/index.js'
 import { buildImage } from './guest/initramfs.js'
@@ -55,8 +57,10 @@ export async function register(program: Command, set: Setter, ctx: CliContext): 
   cache
     .command('prune')
     .option('--all', 'remove everything, not just stale temp dirs and locks of dead processes')
-    .description('remove half-written entries (and with --all, everything)')
-    .action((o: { all?: boolean }) => set(() => cmdCachePrune(!!o.all))())
+    .option('--older-than <age>', 'also remove kernels, trees, images not used for this long (30d, 12h, 2w)')
+    .option('--max-size <size>', 'also remove the least recently used entries until the cache fits (50G)')
+    .description('remove half-written entries; with --older-than / --max-size, least recently used entries; with --all, everything')
+    .action((o: { all?: boolean; olderThan?: string; maxSize?: string }) => set(() => cmdCachePrune(o))())
   program
     .command('merge')
     .argument('<dirs...>', 'run directories (e.g. one per CI shard)')
@@ -128,41 +132,65 @@ async function du(p: string): Promise<number> {
 
 async function cmdCacheLs(): Promise<number> {
   const root = cacheRoot()
-  const kinds = await readdir(root).catch(() => [] as string[])
-  let total = 0
-  for (const k of kinds.sort()) {
+  const entries = await listEntries(root)
+  const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1).padStart(9)} MiB`
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ')
+  for (const e of entries)
+    process.stdout.write(`${mib(e.bytes)}  ${e.kind}/${e.key}  used ${day(e.lastUsed)}${e.busy ? ' (in use)' : ''}${e.what ? `  ${e.what}` : ''}\n`)
+  // what prune leaves alone unless --all: half-written entries, downloads, ccache
+  let rest = 0
+  for (const k of (await readdir(root).catch(() => [] as string[])).sort()) {
     const kp = join(root, k)
     if (!(await stat(kp)).isDirectory()) continue
-    for (const e of (await readdir(kp)).sort()) {
-      const size = await du(join(kp, e))
-      total += size
-      const state = e.startsWith('.tmp-') ? ' (half-written: prune removes it)' : e.endsWith('.lock') ? ' (lock)' : ''
-      process.stdout.write(`${(size / 1024 / 1024).toFixed(1).padStart(9)} MiB  ${k}/${e}${state}\n`)
+    if (!(PRUNABLE as readonly string[]).includes(k)) {
+      const size = await du(kp)
+      rest += size
+      process.stdout.write(`${mib(size)}  ${k}/\n`)
+      continue
     }
+    for (const e of (await readdir(kp)).filter(e => e.startsWith('.tmp-'))) process.stdout.write(`${mib(await du(join(kp, e)))}  ${k}/${e} (half-written: prune removes it)\n`)
   }
-  process.stdout.write(`${(total / 1024 / 1024).toFixed(1).padStart(9)} MiB  total in ${root}\n`)
+  const total = entries.reduce((n, e) => n + e.bytes, 0) + rest
+  process.stdout.write(`${mib(total)}  total in ${root}\n`)
   return EXIT.ok
 }
 
-async function cmdCachePrune(all: boolean): Promise<number> {
+async function cmdCachePrune(o: { all?: boolean; olderThan?: string; maxSize?: string }): Promise<number> {
   const root = cacheRoot()
-  if (all) {
+  if (o.all) {
     await rm(root, { recursive: true, force: true })
     process.stdout.write(`removed ${root}\n`)
     return EXIT.ok
   }
+  const olderThanMs = o.olderThan === undefined ? undefined : parseAge(o.olderThan)
+  if (olderThanMs === null) throw new InputError(`--older-than ${o.olderThan}: expected a number with m, h, d or w (e.g. 30d)`)
+  const maxBytes = o.maxSize === undefined ? undefined : parseSize(o.maxSize, 1)
+  if (maxBytes === null) throw new InputError(`--max-size ${o.maxSize}: expected a size such as 50G or 500M`)
   let n = 0
   for (const k of await readdir(root).catch(() => [] as string[])) {
     const kp = join(root, k)
     if (!(await stat(kp)).isDirectory()) continue
-    for (const e of await readdir(kp)) {
-      if (e.startsWith('.tmp-')) {
-        await rm(join(kp, e), { recursive: true, force: true })
-        n++
-      }
+    const names = await readdir(kp)
+    for (const e of names) {
+      if (!e.startsWith('.tmp-')) continue
+      // `.tmp-<key prefix>-XXXX` is being written while a live daxrig holds `<key>.lock`
+      const prefix = e.slice('.tmp-'.length).split('-')[0] ?? ''
+      const locks = names.filter(l => l.endsWith('.lock') && prefix && l.startsWith(prefix))
+      if ((await Promise.all(locks.map(l => lockHeld(join(kp, l))))).some(Boolean)) continue
+      await rm(join(kp, e), { recursive: true, force: true })
+      n++
     }
   }
   process.stdout.write(`removed ${n} half-written entr${n === 1 ? 'y' : 'ies'}\n`)
+  if (olderThanMs === undefined && maxBytes === undefined) return EXIT.ok
+  const victims = chooseVictims(await listEntries(root), { now: Date.now(), ...(olderThanMs !== undefined ? { olderThanMs } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) })
+  let freed = 0
+  for (const v of victims) {
+    await removeEntry(v)
+    freed += v.bytes
+    process.stdout.write(`removed ${v.kind}/${v.key} (${(v.bytes / 1024 / 1024).toFixed(1)} MiB, last used ${new Date(v.lastUsed).toISOString().slice(0, 10)})\n`)
+  }
+  process.stdout.write(`freed ${(freed / 1024 ** 3).toFixed(2)} GiB in ${victims.length} entr${victims.length === 1 ? 'y' : 'ies'}\n`)
   return EXIT.ok
 }
 

@@ -1,7 +1,7 @@
 // Content-addressed cache under $XDG_CACHE_HOME/daxrig (default ~/.cache/daxrig).
 // Entries are directories made in a temp dir and renamed into place, so nothing is ever half-written.
 import { createHash } from 'node:crypto'
-import { mkdir, rename, rm, stat, writeFile, readFile, open, mkdtemp } from 'node:fs/promises'
+import { mkdir, rename, rm, stat, writeFile, readFile, open, mkdtemp, utimes } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -40,6 +40,13 @@ export function stableJson(v: unknown): string {
   return JSON.stringify(v)
 }
 
+/** Record a use of a cache entry: its last use decides what `daxrig cache prune` removes first (cache/prune.ts). */
+export async function markUsed(entry: string): Promise<void> {
+  const f = join(entry, '.used')
+  const now = new Date()
+  await utimes(f, now, now).catch(() => writeFile(f, '').catch(() => undefined))
+}
+
 /** Path of a cache entry (a directory). */
 export function entryPath(kind: string, key: string): string {
   return join(cacheRoot(), kind, key)
@@ -52,7 +59,10 @@ export function entryPath(kind: string, key: string): string {
  */
 export async function ensureEntry(kind: string, key: string, make: (dir: string) => Promise<void>): Promise<string> {
   const final = entryPath(kind, key)
-  if (existsSync(join(final, '.complete'))) return final
+  if (existsSync(join(final, '.complete'))) {
+    await markUsed(final)
+    return final
+  }
   const parent = join(cacheRoot(), kind)
   await mkdir(parent, { recursive: true }).catch(e => {
     throw new InfraError(`cannot create cache dir ${parent}: ${(e as Error).message}`)
@@ -107,7 +117,7 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs
   }
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

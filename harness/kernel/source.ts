@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
-import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, requireFreeSpace, sha256, withLock } from '../cache/store.js'
+import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, markUsed, requireFreeSpace, sha256, withLock } from '../cache/store.js'
 import { runOk } from '../util/exec.js'
 import { nullSink, type EventSink } from '../events.js'
 import { ensureTree, resetTree, resolveBase, treesDir, type BaseSource } from './tree.js'
@@ -133,6 +133,7 @@ function describe(base: BaseSource, patches: SeriesPatch[], upto: number, fragme
 }
 
 async function artifactFrom(dir: string): Promise<KernelArtifact> {
+  await markUsed(dir)
   const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as KernelMeta
   return {
     id: meta.key,

@@ -6,7 +6,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
-import { cacheRoot, ensureEntry, entryPath, requireFreeSpace, sha256, withLock } from '../cache/store.js'
+import { cacheRoot, ensureEntry, entryPath, markUsed, requireFreeSpace, sha256, withLock } from '../cache/store.js'
 import { run, runOk } from '../util/exec.js'
 import { aptDownload } from './prebuilt.js'
 import { nullSink, type EventSink } from '../events.js'
@@ -28,6 +28,8 @@ export interface BaseSource {
   commit?: string
   /** makes sure `commit` is in the tree (fetching it from the user's repository when it is new) */
   prepare?: (src: string) => Promise<void>
+  /** a user's repository: where it is (shown by daxrig cache ls) */
+  origin?: string
   /** `ref: WORKTREE`: the uncommitted changes (staged, unstaged, untracked) as one diff applied on `commit` */
   overlay?: string
 }
@@ -154,6 +156,7 @@ export async function resolveBase(spec: KernelSpec): Promise<BaseSource> {
     return {
       id: `git ${commit}${changes}`,
       key: repoTreeKey(path),
+      origin: path,
       description: `${basename(path)} ${ref} (${commit.slice(0, 12)}${changes})`,
       commit,
       ...(overlay ? { overlay } : {}),
@@ -195,10 +198,11 @@ export async function ensureTree(base: BaseSource, events: EventSink = nullSink,
       await requireFreeSpace(tmp, 5 * 1024 ** 3, `unpacking ${base.description}`)
       await mkdir(join(tmp, 'src'))
       await base.populate(join(tmp, 'src'))
-      await writeFile(join(tmp, 'base.json'), JSON.stringify({ id: base.id, description: base.description }, null, 2) + '\n')
+      await writeFile(join(tmp, 'base.json'), JSON.stringify({ id: base.id, description: base.description, ...(base.origin ? { origin: base.origin } : {}) }, null, 2) + '\n')
     })
     events({ type: 'phase-end', variant, phase: 'unpack', ms: Date.now() - t0 })
   }
+  await markUsed(root)
   const src = join(root, 'src')
   await base.prepare?.(src)
   const commit = base.commit ?? (await runOk('git', ['-C', src, 'rev-parse', 'HEAD'])).stdout.trim()

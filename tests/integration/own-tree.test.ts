@@ -4,7 +4,7 @@
 // Several minutes on a cold cache (one ccache'd full build), about 2 on a warm one.
 import t from 'tap'
 import { execa } from 'execa'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,10 +15,15 @@ import { cacheRoot } from '../../harness/cache/store.js'
 import type { RunSummary } from '../../harness/types.js'
 
 const ID = ['-c', 'user.name=daxrig test', '-c', 'user.email=test@localhost', '-c', 'commit.gpgsign=false']
-const work = await mkdtemp(join(tmpdir(), 'daxrig-own-tree-'))
+// A fixed place and fixed commit dates: every run makes the same commits in a repository at the same path, so the
+// rig's tree for it and the kernels of those commits are reused from the cache (a warm CI run builds nothing).
+const work = join(tmpdir(), 'daxrig-own-tree')
+await rm(work, { recursive: true, force: true })
+await mkdir(work, { recursive: true })
 t.teardown(() => rm(work, { recursive: true, force: true }))
 const repo = join(work, 'linux')
-const git = (...a: string[]) => execa('git', ['-C', repo, ...ID, ...a])
+const DATES = { GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' }
+const git = (...a: string[]) => execa('git', ['-C', repo, ...ID, ...a], { env: DATES })
 
 const variantText = (ref: string) => `name: own-tree
 kernel:
@@ -61,7 +66,7 @@ t.test('git bisect run … daxrig check names the third commit; one tree, increm
     all: true,
     env: { ...process.env, CI: 'true' },
   })
-  await git('bisect', 'reset', '-q')
+  await git('bisect', 'reset')
   t.equal(r.exitCode, 0, String(r.all).slice(-3000))
   t.match(String(r.stdout), new RegExp(`^${commits[2]} is the first bad commit`, 'm'), 'the commit that drops the refusal')
   const trees = (await readdir(join(cacheRoot(), 'trees'))).filter(d => d === repoTreeKey(repo))
@@ -85,7 +90,7 @@ t.test('a broken variant makes git bisect run abort instead of blaming a commit'
     all: true,
     env: { ...process.env, CI: 'true' },
   })
-  await git('bisect', 'reset', '-q')
+  await git('bisect', 'reset')
   t.not(r.exitCode, 0)
   t.notMatch(String(r.all), /is the first bad commit/)
   t.match(String(r.all), /not a verdict about the kernel/)
