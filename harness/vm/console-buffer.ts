@@ -15,7 +15,10 @@ const FINDING_START =
 
 export class ConsoleBuffer {
   private head = ''
+  // a queue: lines from `tailStart` on are the tail; the consumed front is cut off in batches (shift() per line
+  // is linear in the queue's length, quadratic over a flood)
   private tail: string[] = []
+  private tailStart = 0
   private tailBytes = 0
   private middle: string[] = []
   private context = 0
@@ -30,10 +33,14 @@ export class ConsoleBuffer {
     }
     this.tail.push(l)
     this.tailBytes += l.length
-    while (this.tailBytes > TAIL_BYTES && this.tail.length > 1) {
-      const out = this.tail.shift()!
+    while (this.tailBytes > TAIL_BYTES && this.tail.length - this.tailStart > 1) {
+      const out = this.tail[this.tailStart++]!
       this.tailBytes -= out.length
       this.leaveTail(out)
+    }
+    if (this.tailStart > 65536) {
+      this.tail = this.tail.slice(this.tailStart)
+      this.tailStart = 0
     }
   }
 
@@ -49,7 +56,7 @@ export class ConsoleBuffer {
   /** The text the classifier reads; a marker line says how much of the middle was not kept in memory. */
   text(): string {
     const gap = this.dropped ? `daxrig: ${this.dropped} bytes of console output not kept in memory (console.log has all of it)\n` : ''
-    return this.head + this.middle.join('') + gap + this.tail.join('')
+    return this.head + this.middle.join('') + gap + this.tail.slice(this.tailStart).join('')
   }
 
   get droppedBytes(): number {

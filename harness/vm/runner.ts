@@ -115,7 +115,11 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
     lastOutput = Date.now()
     firstConsoleMs ??= Date.now() - t0
     const s = b.toString('utf8')
-    out.write(s)
+    // backpressure: a guest that prints faster than the disk takes it waits, instead of piling up in memory
+    if (!out.write(s)) {
+      child.stdout!.pause()
+      out.once('drain', () => child.stdout!.resume())
+    }
     pending += s
     const lines = pending.split('\n')
     pending = lines.pop() ?? ''
