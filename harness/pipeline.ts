@@ -6,7 +6,7 @@ import type { EventSink } from './events.js'
 import { exitCodeFor, InfraError, InputError, UntestableError } from './errors.js'
 import { getKernel } from './kernel/index.js'
 import { buildImage } from './guest/initramfs.js'
-import { qemuArgs, type Accel } from './vm/qemu-args.js'
+import { backingBytes, qemuArgs, type Accel } from './vm/qemu-args.js'
 import { runVm, type VmRun } from './vm/runner.js'
 import { withFreshMedia } from './vm/media.js'
 import { shellQuote, commandLog } from './util/exec.js'
@@ -122,9 +122,10 @@ class Interrupted extends Error {}
  * Comment lines above the saved QEMU command: its NVDIMM backing files are removed after the run, so replaying it
  * needs fresh ones first (fresh, as every run gets: a used file would come up already converted).
  */
-export function replayNote(dir: string, sizesMiB: number[], paths: string[]): string {
+export function replayNote(dir: string, bytes: number[], paths: string[]): string {
   if (!paths.length) return '# the command daxrig ran (copy-pasteable)\n'
-  const make = paths.map((p, i) => `truncate -s ${sizesMiB[i]}M ${shellQuote([p])}`).join(' && ')
+  const size = (b: number) => (b % 2 ** 20 === 0 ? `${b / 2 ** 20}M` : `${b / 1024}K`)
+  const make = paths.map((p, i) => `truncate -s ${size(bytes[i]!)} ${shellQuote([p])}`).join(' && ')
   return [
     '# the command daxrig ran (copy-pasteable); its NVDIMM backing files were removed after the run, so first:',
     `#   mkdir -p ${shellQuote([dir])} && ${make}`,
@@ -157,7 +158,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       resultsPath,
       bios: o.bios,
     })
-    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, v.machine.nvdimms.map(d => d.sizeMiB), nvdimmPaths) + shellQuote([o.qemu, ...args]) + '\n')
+    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, v.machine.nvdimms.map(backingBytes), nvdimmPaths) + shellQuote([o.qemu, ...args]) + '\n')
     const s = o.timeoutScale
     return runVm({
       qemu: o.qemu,

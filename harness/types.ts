@@ -27,6 +27,22 @@ export interface FsSpec {
   dax: DaxMount
 }
 
+export type NamespaceMode = 'fsdax' | 'devdax' | 'sector' | 'raw'
+
+/** One namespace the guest makes with ndctl (a labelled DIMM may hold several). */
+export interface NamespaceSpec {
+  /** unique per machine: the device is handed to programs as DAXRIG_NS_<NAME> */
+  name: string
+  mode: NamespaceMode
+  /** raw size carved from the region; undefined = the rest of it */
+  sizeMiB?: number
+  /** fsdax/devdax mapping alignment in bytes (4K, 2M, 1G) */
+  alignBytes?: number
+  /** fsdax/devdax: where the struct pages live */
+  map?: 'mem' | 'dev'
+  fs?: FsSpec
+}
+
 export interface NvdimmSpec {
   sizeMiB: number
   /** label area in KiB; 0 = label-less DIMM (one namespace covering the whole DIMM) */
@@ -34,6 +50,10 @@ export interface NvdimmSpec {
   mode: NvdimmMode
   /** filesystem made on this namespace (fsdax only) */
   fs?: FsSpec
+  /** NUMA node (0: with the CPUs and RAM; ≥ 1: a memory-less node of its own) */
+  node?: number
+  /** labelled DIMMs: the namespaces made from the region, in order (label-less DIMMs use mode/fs) */
+  namespaces?: NamespaceSpec[]
 }
 
 export interface MachineSpec {

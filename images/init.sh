@@ -79,6 +79,16 @@ setup_namespace() {
 	esac
 }
 
+# make_fs DEV FS REFLINK: mkfs as the rig's filesystems are made (ext4 4K blocks for DAX, xfs reflink on request)
+make_fs() {
+	SETUP_STEP="mkfs.$2 /dev/$1"
+	case "$2" in
+		ext4) out=$(mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=1,lazy_journal_init=1 /dev/$1 2>&1) || fail_setup "$out" ;;
+		xfs) out=$(mkfs.xfs -q -f -m reflink=${3:-0} /dev/$1 2>&1) || fail_setup "$out" ;;
+	esac
+	log "mkfs.$2 /dev/$1 done"
+}
+
 # prepare_fs INDEX FS REFLINK: namespace → fsdax, mkfs. Runs in the background, one per DIMM; the block
 # device name is handed back through /tmp/env.d (a subshell cannot export).
 prepare_fs() {
@@ -86,13 +96,63 @@ prepare_fs() {
 	dev=$(setup_namespace "$1" fsdax)
 	[ -n "$dev" ] || fail_setup "no blockdev in ndctl output"
 	wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
-	SETUP_STEP="mkfs.$2 /dev/$dev"
-	case "$2" in
-		ext4) out=$(mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=1,lazy_journal_init=1 /dev/$dev 2>&1) || fail_setup "$out" ;;
-		xfs) out=$(mkfs.xfs -q -f -m reflink=${3:-0} /dev/$dev 2>&1) || fail_setup "$out" ;;
-	esac
+	make_fs "$dev" "$2" "$3"
 	echo "FSDEV_$1=$dev" > /tmp/env.d/ns$1
-	log "mkfs.$2 /dev/$dev done"
+}
+
+# region_of DIMM: the region whose first mapping is nmemDIMM (QEMU gives every DIMM a region of its own)
+region_of() {
+	wait_for /sys/bus/nd/devices/nmem$1 || return 1
+	n=0
+	while [ $n -lt 100 ]; do
+		for r in /sys/bus/nd/devices/region*; do
+			case "$(cat $r/mapping0 2>/dev/null)" in "nmem$1,"*) basename $r; return 0 ;; esac
+		done
+		n=$((n + 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+# setup_labelled DIMM SPEC...: a labelled DIMM. Its label area is initialised (a fresh one is blank), then each
+# namespace SPEC "name:mode:sizeMiB:align:map:fs:reflink" (empty fields: ndctl's defaults) is carved from the
+# region in order, formatted when it has a filesystem, and named to the programs as DAXRIG_NS_<NAME>.
+setup_labelled() {
+	d=$1
+	shift
+	SETUP_STEP="find the region of nmem$d"
+	region=$(region_of "$d") || fail_setup "no region maps nmem$d (ndctl list: $(ndctl list -R 2>&1 | tr '\n' ' '))"
+	SETUP_STEP="ndctl init-labels nmem$d"
+	out=$({ ndctl disable-region "$region" && ndctl init-labels -f "nmem$d" && ndctl enable-region "$region"; } 2>&1) || fail_setup "$out"
+	for spec in "$@"; do
+		IFS=: read -r name mode size align map fs reflink <<-EOF
+			$spec
+		EOF
+		args="-r $region -m $mode"
+		[ -n "$size" ] && args="$args -s ${size}M"
+		[ -n "$align" ] && args="$args -a $align"
+		[ -n "$map" ] && args="$args -M $map"
+		SETUP_STEP="ndctl create-namespace $args ($name)"
+		out=$(ndctl create-namespace $args 2>&1) || fail_setup "$out"
+		case "$mode" in
+			devdax) dev=$(echo "$out" | json_field chardev) ;;
+			*) dev=$(echo "$out" | json_field blockdev) ;;
+		esac
+		[ -n "$dev" ] || fail_setup "no device in ndctl output: $out"
+		wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
+		env=$(echo "$name" | tr a-z A-Z)
+		echo "export DAXRIG_NS_$env=/dev/$dev DAXRIG_NS_${env}_MODE=$mode" > /tmp/env.d/env_ns_$name
+		# the first devdax / bare fsdax namespace is also what single-namespace programs look for
+		case "$mode" in
+			devdax) echo ': ${DAXRIG_DEVDAX:=/dev/'"$dev"'}; export DAXRIG_DEVDAX' >> /tmp/env.d/env_ns_$name ;;
+			fsdax) [ -z "$fs" ] && echo ': ${DAXRIG_PMEM:=/dev/'"$dev"'}; export DAXRIG_PMEM' >> /tmp/env.d/env_ns_$name ;;
+		esac
+		log "$mode namespace $name: /dev/$dev"
+		if [ -n "$fs" ]; then
+			make_fs "$dev" "$fs" "$reflink"
+			echo "FSDEV_$name=$dev" > /tmp/env.d/ns_$name
+		fi
+	done
 }
 
 prepare_pmem() { # INDEX: an fsdax namespace without a filesystem (block-device probes)
@@ -101,9 +161,9 @@ prepare_pmem() { # INDEX: an fsdax namespace without a filesystem (block-device 
 	echo "export DAXRIG_PMEM=/dev/$dev" > /tmp/env.d/env$1
 }
 
-mount_fs() { # INDEX FS MOUNTPOINT DAXOPT (dax, dax=never, dax=inode)
+mount_fs() { # KEY (DIMM index or namespace name) FS MOUNTPOINT DAXOPT (dax, dax=never, dax=inode)
 	eval dev=\$FSDEV_$1
-	[ -n "$dev" ] || fail_setup "namespace$1.0 was not prepared"
+	[ -n "$dev" ] || fail_setup "namespace $1 was not prepared"
 	mkdir -p "$3"
 	SETUP_STEP="mount -o ${4:-dax} /dev/$dev $3"
 	out=$(mount -t "$2" -o "${4:-dax}" /dev/$dev "$3" 2>&1) || fail_setup "$out"

@@ -4,40 +4,13 @@ import { existsSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { InputError } from '../errors.js'
-import type { ExpectRule, FsSpec, MachineSpec, NvdimmSpec, Variant } from '../types.js'
-import { parseSize } from './sizes.js'
+import type { ExpectRule, Variant } from '../types.js'
+import { machineSchema, resolveMachine } from './machine.js'
 import { inputErrorAt, lineOf, parseYamlFile, schemaError, type LoadedYaml } from './yaml-errors.js'
 import { projectRoot } from '../paths.js'
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-"')
-const size = z.union([z.string(), z.number()], { error: 'expected a size such as 512M, 1G or 128K' })
 const pkgName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a Debian package name')
-
-const fsType = z.enum(['ext4', 'xfs'])
-// `xfs` is short for {type: xfs}: one object schema, so a bad option gets its own message, not "Invalid input"
-const fsEntry = z.preprocess(
-  f => (typeof f === 'string' ? { type: f } : f),
-  z.strictObject({
-    type: fsType,
-    /** mount point /mnt/<name> and env DAXRIG_<NAME>; default the type. Unique per machine. */
-    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower-case letters, digits and "_"').optional(),
-    /** xfs only: mkfs.xfs -m reflink=1. Default false. */
-    reflink: z.boolean().optional(),
-    /** mount -o dax (always, default), -o dax=never, -o dax=inode */
-    dax: z.enum(['always', 'never', 'inode']).optional(),
-  }),
-)
-
-const nvdimmSchema = z.strictObject({
-  /** DIMM size; ≥ 512M for xfs (mkfs.xfs refuses < 300 MB after the fsdax memmap). Default 512M. */
-  size: size.default('512M'),
-  /** label area; 0 (default) = label-less DIMM, one namespace over the whole DIMM */
-  label: size.default(0),
-  /** namespace mode set with ndctl in the guest. Default fsdax. */
-  mode: z.enum(['fsdax', 'devdax', 'raw']).default('fsdax'),
-  /** filesystems, each on its own DIMM of `size` (a label-less DIMM holds one namespace) */
-  fs: z.array(fsEntry).default([]),
-})
 
 const expectValue = z.union([
   z.enum(['pass', 'fail', 'skip']),
@@ -76,19 +49,7 @@ export const variantSchema = z.strictObject({
       /** Kconfig fragments in kernel-config/ (source kernels only). Default [base, nvdimm]. */
       config: z.array(z.string()).default(['base', 'nvdimm']),
     }),
-  machine: z
-    .strictObject({
-      memory: size.default('1G'),
-      cpus: z.number().int().min(1).max(8).default(2),
-      nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: [{ type: 'ext4' }] }]),
-      iommu: z.enum(['none', 'intel']).default('none'),
-      'vfio-device': z.enum(['edu', 'e1000e', 'pci-testdev']).optional(),
-      hugepages: z.number().int().min(0).max(512).default(0),
-      /** a non-DAX ext4 (brd ramdisk) for page-cache control cases. Default true. */
-      nodax: z.boolean().default(true),
-      cmdline: z.array(z.string()).default([]),
-    })
-    .prefault({}),
+  machine: machineSchema,
   interfaces: z
     .strictObject({
       syscalls: z.record(z.string().regex(/^[a-z0-9_]+$/), z.number().int().positive()).default({}),
@@ -194,7 +155,7 @@ function resolveVariant(y: LoadedYaml, v: VariantYaml): Variant {
     return rule
   })
 
-  const machine = resolveMachine(y, v)
+  const machine = resolveMachine(y, v.machine)
   const git = typeof k.source === 'object' ? { path: rel(k.source.git), ref: k.source.ref } : undefined
   const kernel: Variant['kernel'] = {
     kind: k.prebuilt ? 'prebuilt' : k.build ? 'build' : 'source',
@@ -262,57 +223,4 @@ function checkNumbers(y: LoadedYaml, v: VariantYaml, base: string | undefined): 
   for (const [name, bit] of Object.entries(v.interfaces['mmap-flags'])) {
     if ((bit & (bit - 1)) !== 0) throw inputErrorAt(y, ['interfaces', 'mmap-flags', name], `${bit} is not a single bit`)
   }
-}
-
-/** A filesystem entry with its defaults; options checked against the type. */
-function fsSpec(y: LoadedYaml, f: z.infer<typeof fsEntry>, path: (string | number)[]): FsSpec {
-  if (f.reflink && f.type !== 'xfs') throw inputErrorAt(y, [...path, 'reflink'], `reflink is an xfs option, not ${f.type}`)
-  return { type: f.type, name: f.name ?? f.type, reflink: f.reflink ?? false, dax: f.dax ?? 'always' }
-}
-
-function resolveMachine(y: LoadedYaml, v: VariantYaml): MachineSpec {
-  const m = v.machine
-  const memoryMiB = parseSize(m.memory, 1024 * 1024)
-  if (memoryMiB === null || memoryMiB < 256 || !Number.isInteger(memoryMiB))
-    throw inputErrorAt(y, ['machine', 'memory'], `bad memory size "${m.memory}" (e.g. 1G, 768M; at least 256M)`)
-  const nvdimms: NvdimmSpec[] = []
-  m.nvdimm.forEach((d, i) => {
-    const sizeMiB = parseSize(d.size, 1024 * 1024)
-    if (sizeMiB === null || sizeMiB < 128 || sizeMiB % 128 !== 0)
-      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `bad NVDIMM size "${d.size}" (a multiple of 128M)`)
-    // the backing file is mapped into QEMU and maxmem grows with it: keep guests within what a CI host holds
-    if (sizeMiB > 16 * 1024)
-      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `NVDIMM of ${d.size} exceeds the 16G limit (its backing file is mapped into QEMU; maxmem = RAM + all DIMMs)`)
-    const labelKiB = parseSize(d.label, 1024)
-    if (labelKiB === null || !Number.isInteger(labelKiB)) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'label'], `bad label size "${d.label}"`)
-    if (d.mode !== 'fsdax' && d.fs.length) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'fs'], `a filesystem needs mode fsdax, not ${d.mode}`)
-    const fss: (FsSpec | undefined)[] = d.fs.length ? d.fs.map((f, j) => fsSpec(y, f, ['machine', 'nvdimm', i, 'fs', j])) : [undefined]
-    if (fss.some(f => f?.type === 'xfs') && sizeMiB < 512)
-      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], 'xfs needs a DIMM of at least 512M (mkfs.xfs refuses < 300 MB after the fsdax memmap)')
-    for (const fs of fss) {
-      const spec: NvdimmSpec = { sizeMiB, labelKiB, mode: d.mode }
-      if (fs) spec.fs = fs
-      nvdimms.push(spec)
-    }
-  })
-  const names = nvdimms.flatMap(d => (d.fs ? [d.fs.name] : []))
-  const twice = names.find((n, i) => names.indexOf(n) !== i)
-  if (twice)
-    throw inputErrorAt(y, ['machine', 'nvdimm'], `two filesystems are called "${twice}": give the second one its own name ({type: ..., name: ...})`)
-  if (names.includes('nodax') && m.nodax)
-    throw inputErrorAt(y, ['machine', 'nvdimm'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
-  if (m['vfio-device'] && m.iommu === 'none')
-    throw inputErrorAt(y, ['machine', 'vfio-device'], 'a VFIO device needs a vIOMMU: set machine.iommu: intel')
-  if (m.hugepages * 2 > memoryMiB / 2) throw inputErrorAt(y, ['machine', 'hugepages'], `${m.hugepages} x 2M hugepages do not fit in ${memoryMiB}M`)
-  const spec: MachineSpec = {
-    memoryMiB,
-    cpus: m.cpus,
-    nvdimms,
-    iommu: m.iommu,
-    hugepages: m.hugepages,
-    nodaxFs: m.nodax,
-    cmdline: m.cmdline,
-  }
-  if (m['vfio-device']) spec.vfioDevice = m['vfio-device']
-  return spec
 }

@@ -1,5 +1,6 @@
 // Kernel modules for a prebuilt kernel: which ones the machine needs, and their dependency closure in
 // load order, read from the depmod'ed module tree (modules.dep / modules.builtin).
+import { namespacesOf } from '../config/machine.js'
 import type { MachineSpec } from '../types.js'
 
 export interface ModuleDb {
@@ -42,8 +43,9 @@ export function wantedModules(m: MachineSpec): WantedModule[] {
   // module dependency data does not cover crypto algorithms.
   const w: WantedModule[] = [{ name: 'crc32c_generic', optional: true }, { name: 'crc32c_intel', optional: true }]
   if (m.nvdimms.length) w.push({ name: 'nfit' }, { name: 'nd_pmem' })
-  if (m.nvdimms.some(d => d.mode === 'devdax')) w.push({ name: 'dax_pmem' }, { name: 'device_dax' })
-  const fs = new Set(m.nvdimms.map(d => d.fs?.type))
+  const ns = m.nvdimms.flatMap((d, i) => namespacesOf(d, i))
+  if (ns.some(n => n.mode === 'devdax')) w.push({ name: 'dax_pmem' }, { name: 'device_dax' })
+  const fs = new Set(ns.map(n => n.fs?.type))
   if (fs.has('ext4') || m.nodaxFs) w.push({ name: 'ext4' })
   if (fs.has('xfs')) w.push({ name: 'xfs' })
   // 64 MiB ramdisk for the non-DAX control filesystem

@@ -1,6 +1,6 @@
 // The per-variant part of the guest init: a shell plan that calls the helpers in images/init.sh.
 // Pure: variant + module load order in, script text out.
-import type { DaxMount, Variant } from '../types.js'
+import type { DaxMount, NamespaceSpec, Variant } from '../types.js'
 import type { LoadStep } from './modules.js'
 
 const VFIO_IDS: Record<string, [string, string]> = {
@@ -11,6 +11,14 @@ const VFIO_IDS: Record<string, [string, string]> = {
 
 /** mount options per DAX mode; `-o dax` (not dax=always) is what every kernel since 4.x accepts */
 const MOUNT_DAX: Record<DaxMount, string> = { always: 'dax', never: 'dax=never', inode: 'dax=inode' }
+
+const ALIGN_ARG: Record<number, string> = { 4096: '4K', 2097152: '2M', 1073741824: '1G' }
+
+/** One namespace for init's setup_labelled: name:mode:sizeMiB:align:map:fs:reflink (names and modes have no colons). */
+export function namespaceArg(n: NamespaceSpec): string {
+  const align = n.alignBytes ? ALIGN_ARG[n.alignBytes] ?? String(n.alignBytes) : ''
+  return [n.name, n.mode, n.sizeMiB ?? '', align, n.map ?? '', n.fs?.type ?? '', n.fs?.reflink ? 1 : ''].join(':')
+}
 
 function envName(prefix: string, name: string): string {
   return `${prefix}${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`
@@ -49,14 +57,20 @@ export function planScript(v: Variant, modules: LoadStep[], action: GuestAction 
   // the filesystem, ramdisk and vfio modules load while the namespaces are converted and formatted
   if (rest.length) L.push(`in_background load_modules ${rest.map(moduleArg).join(' ')}`)
   v.machine.nvdimms.forEach((d, i) => {
-    if (d.mode === 'fsdax' && d.fs) L.push(`in_background prepare_fs ${i} ${d.fs.type} ${d.fs.reflink ? 1 : 0}`)
+    if (d.namespaces) L.push(`in_background setup_labelled ${i} ${d.namespaces.map(namespaceArg).join(' ')}`)
+    else if (d.mode === 'fsdax' && d.fs) L.push(`in_background prepare_fs ${i} ${d.fs.type} ${d.fs.reflink ? 1 : 0}`)
     else if (d.mode === 'devdax') L.push(`in_background setup_devdax ${i}`)
     else if (d.mode === 'fsdax') L.push(`in_background prepare_pmem ${i}`)
   })
   L.push('join_setup')
   v.machine.nvdimms.forEach((d, i) => {
-    if (d.mode === 'fsdax' && d.fs)
-      L.push(`mount_fs ${i} ${d.fs.type} /mnt/${d.fs.name} ${MOUNT_DAX[d.fs.dax]}`, `export ${envName('DAXRIG_', d.fs.name)}=/mnt/${d.fs.name}`)
+    const mounts = d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [{ key: n.name, fs: n.fs }] : [])) : d.mode === 'fsdax' && d.fs ? [{ key: String(i), fs: d.fs }] : []
+    for (const { key, fs } of mounts)
+      L.push(`mount_fs ${key} ${fs.type} /mnt/${fs.name} ${MOUNT_DAX[fs.dax]}`, `export ${envName('DAXRIG_', fs.name)}=/mnt/${fs.name}`)
+  })
+  // what the variant asked for, so a program (tests/guest/topology.c) can check what the guest saw
+  v.machine.nvdimms.forEach((d, i) => {
+    if (d.node) L.push(`export DAXRIG_DIMM${i}_NODE=${d.node}`)
   })
   if (v.machine.nodaxFs) L.push('setup_nodax /mnt/nodax')
   if (v.machine.hugepages) L.push(`setup_hugepages ${v.machine.hugepages}`)

@@ -9,6 +9,7 @@ import { InputError } from '../errors.js'
 import { fileSha256 } from '../cache/store.js'
 import { findKernelFiles } from './prebuilt.js'
 import type { KernelArtifact, MachineSpec } from '../types.js'
+import { namespacesOf } from '../config/machine.js'
 
 /** A Kconfig option the machine needs, and whether a module (=m) will do. */
 export interface Need {
@@ -25,7 +26,8 @@ export function neededOptions(m: MachineSpec): Need[] {
     { option: 'SERIAL_8250', why: 'console and results channel are serial ports', module: false },
     { option: 'BINFMT_ELF', why: 'static test programs', module: false },
   ]
-  const fsdax = m.nvdimms.some(d => d.mode === 'fsdax')
+  const ns = m.nvdimms.flatMap((d, i) => namespacesOf(d, i))
+  const fsdax = ns.some(n => n.mode === 'fsdax')
   if (m.nvdimms.length)
     n.push(
       { option: 'ACPI_NFIT', why: 'emulated NVDIMMs are described by the ACPI NFIT', module: true },
@@ -34,10 +36,12 @@ export function neededOptions(m: MachineSpec): Need[] {
       { option: 'ZONE_DEVICE', why: 'struct pages for fsdax/devdax namespaces', module: false },
     )
   if (fsdax) n.push({ option: 'NVDIMM_PFN', why: 'fsdax namespaces', module: false })
-  if (m.nvdimms.some(d => d.fs)) n.push({ option: 'FS_DAX', why: 'filesystems mounted with DAX', module: false })
-  if (m.nvdimms.some(d => d.fs?.type === 'ext4') || m.nodaxFs) n.push({ option: 'EXT4_FS', why: 'ext4 filesystems', module: true })
-  if (m.nvdimms.some(d => d.fs?.type === 'xfs')) n.push({ option: 'XFS_FS', why: 'xfs filesystems', module: true })
-  if (m.nvdimms.some(d => d.mode === 'devdax'))
+  if (ns.some(x => x.fs && x.fs.dax !== 'never')) n.push({ option: 'FS_DAX', why: 'filesystems mounted with DAX', module: false })
+  if (ns.some(x => x.fs?.type === 'ext4') || m.nodaxFs) n.push({ option: 'EXT4_FS', why: 'ext4 filesystems', module: true })
+  if (ns.some(x => x.fs?.type === 'xfs')) n.push({ option: 'XFS_FS', why: 'xfs filesystems', module: true })
+  if (ns.some(x => x.mode === 'sector')) n.push({ option: 'BTT', why: 'sector (BTT) namespaces', module: false })
+  if (m.nvdimms.some(d => (d.node ?? 0) > 0)) n.push({ option: 'NUMA', why: 'DIMMs on NUMA nodes of their own', module: false })
+  if (ns.some(x => x.mode === 'devdax'))
     n.push(
       { option: 'NVDIMM_DAX', why: 'devdax namespaces', module: false },
       { option: 'DEV_DAX', why: '/dev/dax devices', module: true },

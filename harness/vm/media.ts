@@ -4,6 +4,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { MachineSpec } from '../types.js'
+import { backingBytes } from './qemu-args.js'
 
 export async function withFreshMedia<T>(m: MachineSpec, fn: (paths: string[], dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(process.env.DAXRIG_MEDIA_DIR ?? tmpdir(), 'daxrig-nv-'))
@@ -11,7 +12,7 @@ export async function withFreshMedia<T>(m: MachineSpec, fn: (paths: string[], di
     const paths = m.nvdimms.map((_, i) => join(dir, `nv${i}.img`))
     for (const [i, p] of paths.entries()) {
       const fh = await open(p, 'w')
-      await fh.truncate(m.nvdimms[i]!.sizeMiB * 1024 * 1024)
+      await fh.truncate(backingBytes(m.nvdimms[i]!))
       await fh.close()
     }
     return await fn(paths, dir)

@@ -18,21 +18,43 @@ export function accelArgs(accel: Accel, cpus: number): string[] {
     : ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', String(cpus)]
 }
 
-/** slots ≥ DIMMs + 1, maxmem ≥ RAM + all DIMMs (QEMU docs/nvdimm.txt). */
+/**
+ * Bytes of a DIMM's backing file: what the user asked for plus the label area, which QEMU keeps at the end of the
+ * same backend. The region the guest sees is then exactly `size` (a multiple of 128M, so ndctl's alignment holds).
+ */
+export function backingBytes(d: NvdimmSpec): number {
+  return d.sizeMiB * 1024 * 1024 + d.labelKiB * 1024
+}
+
+/** slots ≥ DIMMs + 1, maxmem ≥ RAM + all DIMMs with their label areas (QEMU docs/nvdimm.txt). */
 export function memoryArgs(o: { memoryMiB: number; nvdimms: NvdimmSpec[] }): string[] {
   if (!o.nvdimms.length) return ['-m', `${o.memoryMiB}M`]
-  const dimmMiB = o.nvdimms.reduce((s, d) => s + d.sizeMiB, 0)
+  // maxmem is counted in MiB: a label area rounds its DIMM up to the next MiB
+  const dimmMiB = o.nvdimms.reduce((s, d) => s + Math.ceil(backingBytes(d) / 2 ** 20), 0)
   const slots = o.nvdimms.length + 1
   return ['-m', `${o.memoryMiB}M,slots=${slots},maxmem=${o.memoryMiB + dimmMiB}M`]
+}
+
+/**
+ * NUMA as run_qemu lays it out: node 0 holds the CPUs and all RAM, every other node a DIMM only (memory-less).
+ * Nothing when every DIMM is on node 0.
+ */
+export function numaArgs(o: { memoryMiB: number; cpus: number; nvdimms: NvdimmSpec[] }): string[] {
+  const last = Math.max(0, ...o.nvdimms.map(d => d.node ?? 0))
+  if (last === 0) return []
+  const a = ['-object', `memory-backend-ram,id=ram0,size=${o.memoryMiB}M`, '-numa', `node,nodeid=0,cpus=0-${o.cpus - 1},memdev=ram0`]
+  for (let n = 1; n <= last; n++) a.push('-numa', `node,nodeid=${n}`)
+  return a
 }
 
 export function nvdimmArgs(o: { index: number; path: string; dimm: NvdimmSpec }): string[] {
   const id = `nv${o.index}`
   const dev = [`nvdimm`, `id=${id}`, `memdev=mem${id}`]
   if (o.dimm.labelKiB > 0) dev.push(`label-size=${o.dimm.labelKiB}K`)
+  if (o.dimm.node) dev.push(`node=${o.dimm.node}`)
   return [
     '-object',
-    `memory-backend-file,id=mem${id},share=on,mem-path=${o.path},size=${o.dimm.sizeMiB}M`,
+    `memory-backend-file,id=mem${id},share=on,mem-path=${o.path},size=${o.dimm.labelKiB ? `${backingBytes(o.dimm) / 1024}K` : `${o.dimm.sizeMiB}M`}`,
     '-device',
     dev.join(','),
   ]
@@ -105,6 +127,7 @@ export function qemuArgs(p: QemuPlan): string[] {
     ...machineArgs({ nvdimm: m.nvdimms.length > 0, iommu: m.iommu !== 'none' }),
     ...accelArgs(p.accel, m.cpus),
     ...memoryArgs({ memoryMiB: m.memoryMiB, nvdimms: m.nvdimms }),
+    ...numaArgs({ memoryMiB: m.memoryMiB, cpus: m.cpus, nvdimms: m.nvdimms }),
     ...m.nvdimms.flatMap((dimm, index) => nvdimmArgs({ index, path: p.nvdimmPaths[index]!, dimm })),
     ...iommuArgs({ iommu: m.iommu, vfioDevice: m.vfioDevice }),
     ...serialArgs({ resultsPath: p.resultsPath, interactive: p.interactive ?? false }),

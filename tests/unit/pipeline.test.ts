@@ -3,11 +3,11 @@ import t from 'tap'
 import { replayNote, safeName } from '../../harness/pipeline.js'
 
 t.test('the replay note recreates every backing file at its size, then the command follows', async t => {
-  const note = replayNote('/tmp/daxrig-nv-Ab1', [512, 1024], ['/tmp/daxrig-nv-Ab1/nv0.img', '/tmp/daxrig-nv-Ab1/nv1.img'])
+  const note = replayNote('/tmp/daxrig-nv-Ab1', [512 * 2 ** 20, 1024 * 2 ** 20 + 2 * 2 ** 20], ['/tmp/daxrig-nv-Ab1/nv0.img', '/tmp/daxrig-nv-Ab1/nv1.img'])
   t.equal(
     note,
     '# the command daxrig ran (copy-pasteable); its NVDIMM backing files were removed after the run, so first:\n' +
-      '#   mkdir -p /tmp/daxrig-nv-Ab1 && truncate -s 512M /tmp/daxrig-nv-Ab1/nv0.img && truncate -s 1024M /tmp/daxrig-nv-Ab1/nv1.img\n',
+      '#   mkdir -p /tmp/daxrig-nv-Ab1 && truncate -s 512M /tmp/daxrig-nv-Ab1/nv0.img && truncate -s 1026M /tmp/daxrig-nv-Ab1/nv1.img\n',
   )
   t.ok(note.split('\n').filter(Boolean).every(l => l.startsWith('#')), 'only comments: the file still runs as a shell script')
   t.equal(replayNote('/tmp/x', [], []), '# the command daxrig ran (copy-pasteable)\n', 'no NVDIMM, nothing to recreate')

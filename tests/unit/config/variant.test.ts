@@ -137,3 +137,54 @@ tests: [map_sync]
 `)
   await t.rejects(both.p, /kernel: give exactly one of "prebuilt", "source" or "build"/)
 })
+
+t.test('labelled DIMMs: namespaces, the design example, NUMA nodes', async t => {
+  const { p } = await load(
+    'topo',
+    fsVariant(`    - {size: 1G, label: 128K, mode: fsdax, fs: [ext4]}
+    - size: 2G
+      label: 2M
+      node: 1
+      namespaces:
+        - {name: fast, size: 512M, mode: fsdax, fs: {type: xfs, name: xfs2}, align: 2M, map: mem}
+        - {size: 512M, mode: devdax, align: 1G}
+        - {size: 256M, mode: sector, fs: ext4}
+        - {mode: raw}`).replace('nvdimm:\n    - {size: 1G', 'nvdimm:\n    - {size: 1G').replace('"map_sync.*": pass', '"map_sync.*": pass'),
+  )
+  await t.rejects(p, /namespaces\[1\]\.align: align 1G needs a namespace size that is a multiple of 1G/)
+  const ok = await load(
+    'topo2',
+    fsVariant(`    - {size: 1G, label: 128K, mode: fsdax, fs: [ext4]}
+    - size: 2G
+      label: 2M
+      node: 1
+      namespaces:
+        - {name: fast, size: 512M, mode: fsdax, fs: {type: xfs, name: xfs2}, align: 2M, map: mem}
+        - {size: 512M, mode: devdax, align: 2M}
+        - {size: 256M, mode: sector, fs: {type: ext4, name: ext4b}}
+        - {mode: raw}`),
+  )
+  const v = await ok.p
+  const [a, b] = v.machine.nvdimms
+  t.same(a!.namespaces, [{ name: 'd0n0', mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } }], 'the design example: one namespace of the whole region')
+  t.equal(b!.node, 1)
+  t.same(
+    b!.namespaces,
+    [
+      { name: 'fast', mode: 'fsdax', sizeMiB: 512, alignBytes: 2 ** 21, map: 'mem', fs: { type: 'xfs', name: 'xfs2', reflink: false, dax: 'always' } },
+      { name: 'd1n1', mode: 'devdax', sizeMiB: 512, alignBytes: 2 ** 21 },
+      { name: 'd1n2', mode: 'sector', sizeMiB: 256, fs: { type: 'ext4', name: 'ext4b', reflink: false, dax: 'never' } },
+      { name: 'd1n3', mode: 'raw' },
+    ],
+    'a filesystem on a sector namespace is a page-cache one (dax: never)',
+  )
+})
+
+t.test('labelled DIMMs: a filesystem name used twice across namespaces, dax on a sector namespace', async t => {
+  const twice = await load('twice', fsVariant(`    - {size: 2G, label: 2M, namespaces: [{size: 512M, mode: fsdax, fs: ext4}, {size: 512M, mode: fsdax, fs: ext4}]}`))
+  await t.rejects(twice.p, /two filesystems are called "ext4"/)
+  const dax = await load('sectordax', fsVariant(`    - {size: 2G, label: 2M, namespaces: [{size: 512M, mode: sector, fs: {type: ext4, dax: always}}]}`))
+  await t.rejects(dax.p, /namespaces\[0\]\.fs\.dax: a sector namespace has no DAX/)
+  const last = await load('nosize', fsVariant(`    - {size: 2G, label: 2M, namespaces: [{mode: fsdax}, {size: 512M, mode: devdax}]}`))
+  await t.rejects(last.p, /namespaces\[0\]\.size: only the last namespace may leave out its size/)
+})

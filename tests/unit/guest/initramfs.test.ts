@@ -147,3 +147,23 @@ async function xz(s: string): Promise<Buffer> {
   const { runBuffer } = await import('../../../harness/util/exec.js')
   return (await runBuffer('xz', ['-c'], Buffer.from(s))).stdout
 }
+
+t.test('a labelled DIMM becomes one setup_labelled step, its filesystems are mounted by namespace name', async t => {
+  const { planScript, namespaceArg } = await import('../../../harness/guest/plan.js')
+  t.equal(namespaceArg({ name: 'fast', mode: 'fsdax', sizeMiB: 512, alignBytes: 2 ** 21, map: 'mem', fs: { type: 'xfs', name: 'xfs', reflink: true, dax: 'always' } }), 'fast:fsdax:512:2M:mem:xfs:1')
+  t.equal(namespaceArg({ name: 'd0n1', mode: 'raw' }), 'd0n1:raw:::::')
+  const v = {
+    name: 'v',
+    machine: {
+      memoryMiB: 1024, cpus: 2, iommu: 'none', hugepages: 0, nodaxFs: false, cmdline: [],
+      nvdimms: [{ sizeMiB: 2048, labelKiB: 2048, mode: 'fsdax', node: 1, namespaces: [{ name: 'a', mode: 'fsdax', sizeMiB: 512, fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } }, { name: 'b', mode: 'devdax' }] }],
+    },
+    interfaces: { syscalls: {}, mmapFlags: {}, fcntl: {} },
+    tests: [],
+    timeouts: { perTestSec: 30 },
+  } as unknown as Parameters<typeof planScript>[0]
+  const p = planScript(v, [])
+  t.match(p, /^in_background setup_labelled 0 a:fsdax:512:::ext4: b:devdax:::::$/m)
+  t.match(p, /^mount_fs a ext4 \/mnt\/ext4 dax$/m)
+  t.match(p, /^export DAXRIG_DIMM0_NODE=1$/m)
+})

@@ -37,7 +37,7 @@ t.test('accelerator: TCG multi-threaded, never -cpu host', async t => {
 })
 
 t.test('memory: slots = DIMMs + 1, maxmem = RAM + DIMMs', async t => {
-  t.same(memoryArgs({ memoryMiB: 1024, nvdimms: machine.nvdimms }), ['-m', '1024M,slots=3,maxmem=2048M'])
+  t.same(memoryArgs({ memoryMiB: 1024, nvdimms: machine.nvdimms }), ['-m', '1024M,slots=3,maxmem=2049M'])
   t.same(memoryArgs({ memoryMiB: 768, nvdimms: [] }), ['-m', '768M'])
 })
 
@@ -50,7 +50,7 @@ t.test('nvdimm: shared file backend; label-size only when asked', async t => {
   ])
   t.same(nvdimmArgs({ index: 1, path: '/m/nv1.img', dimm: machine.nvdimms[1]! }), [
     '-object',
-    'memory-backend-file,id=memnv1,share=on,mem-path=/m/nv1.img,size=512M',
+    'memory-backend-file,id=memnv1,share=on,mem-path=/m/nv1.img,size=524416K',
     '-device',
     'nvdimm,id=nv1,memdev=memnv1,label-size=128K',
   ])
@@ -96,4 +96,21 @@ t.test('composition keeps every group once, in order', async t => {
   t.equal(a[a.indexOf('-kernel') + 1], '/k/vmlinux')
   t.ok(a.includes('-no-reboot'))
   t.match(a[a.indexOf('-append') + 1]!, /panic=-1/)
+})
+
+t.test('labelled DIMMs: the backing file is size + label, maxmem counts it; NUMA nodes for DIMMs off node 0', async t => {
+  const { backingBytes, memoryArgs, numaArgs, nvdimmArgs } = await import('../../../harness/vm/qemu-args.js')
+  const d = { sizeMiB: 1024, labelKiB: 128, mode: 'fsdax' as const, node: 1 }
+  t.equal(backingBytes(d), 2 ** 30 + 128 * 1024, 'the region the guest sees is exactly 1G')
+  t.same(memoryArgs({ memoryMiB: 1024, nvdimms: [d] }), ['-m', '1024M,slots=2,maxmem=2049M'])
+  t.same(nvdimmArgs({ index: 0, path: '/x/nv0.img', dimm: d }), [
+    '-object',
+    'memory-backend-file,id=memnv0,share=on,mem-path=/x/nv0.img,size=1048704K',
+    '-device',
+    'nvdimm,id=nv0,memdev=memnv0,label-size=128K,node=1',
+  ])
+  t.same(numaArgs({ memoryMiB: 1024, cpus: 2, nvdimms: [d] }), [
+    '-object', 'memory-backend-ram,id=ram0,size=1024M', '-numa', 'node,nodeid=0,cpus=0-1,memdev=ram0', '-numa', 'node,nodeid=1',
+  ])
+  t.same(numaArgs({ memoryMiB: 1024, cpus: 2, nvdimms: [{ ...d, node: 0 }] }), [], 'all on node 0: no NUMA options')
 })

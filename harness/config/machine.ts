@@ -1,0 +1,183 @@
+// The `machine:` section of a variant: RAM, CPUs, NVDIMMs (label-less, or labelled with namespaces), NUMA nodes,
+// filesystems, vIOMMU and VFIO. Schema plus the checks that need more than one field, each naming its field.
+import { z } from 'zod'
+import type { FsSpec, MachineSpec, NamespaceMode, NamespaceSpec, NvdimmSpec } from '../types.js'
+import { parseSize } from './sizes.js'
+import { inputErrorAt, type LoadedYaml } from './yaml-errors.js'
+
+const size = z.union([z.string(), z.number()], { error: 'expected a size such as 512M, 1G or 128K' })
+const fsType = z.enum(['ext4', 'xfs'])
+
+// `xfs` is short for {type: xfs}: one object schema, so a bad option gets its own message, not "Invalid input"
+const fsEntry = z.preprocess(
+  f => (typeof f === 'string' ? { type: f } : f),
+  z.strictObject({
+    type: fsType,
+    /** mount point /mnt/<name> and env DAXRIG_<NAME>; default the type. Unique per machine. */
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower-case letters, digits and "_"').optional(),
+    /** xfs only: mkfs.xfs -m reflink=1. Default false. */
+    reflink: z.boolean().optional(),
+    /** mount -o dax (always, default on fsdax), -o dax=never (default elsewhere), -o dax=inode */
+    dax: z.enum(['always', 'never', 'inode']).optional(),
+  }),
+)
+
+const namespaceSchema = z.strictObject({
+  /** raw size carved from the region (a multiple of 16M); the last namespace may leave it out: the rest */
+  size: size.optional(),
+  mode: z.enum(['fsdax', 'devdax', 'sector', 'raw']),
+  /** env DAXRIG_NS_<NAME> (the device); default d<dimm>n<index> */
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower-case letters, digits and "_"').optional(),
+  fs: fsEntry.optional(),
+  /** fsdax/devdax page size of the mapping */
+  align: z.enum(['4K', '2M', '1G']).optional(),
+  /** fsdax/devdax: struct pages in RAM (mem) or on the device (dev, default) */
+  map: z.enum(['mem', 'dev']).optional(),
+})
+
+const nvdimmSchema = z.strictObject({
+  /** what the guest gets: the region size (the label area is added to the backing file). Default 512M. */
+  size: size.default('512M'),
+  /** label area (128K, 256K, 2M …); 0 (default) = label-less DIMM, one namespace over the whole DIMM */
+  label: size.default(0),
+  /** label-less DIMMs (or a labelled one without `namespaces`): the namespace mode. Default fsdax. */
+  mode: z.enum(['fsdax', 'devdax', 'raw']).default('fsdax'),
+  /** filesystems, each on its own DIMM of `size` */
+  fs: z.array(fsEntry).default([]),
+  /** labelled DIMMs: several namespaces from the region, made in order with ndctl */
+  namespaces: z.array(namespaceSchema).min(1).max(16).optional(),
+  /** NUMA node of the DIMM (0 = with the CPUs and RAM; ≥ 1 = a memory-less node of its own, as run_qemu does) */
+  node: z.number().int().min(0).max(7).default(0),
+})
+
+export const machineSchema = z
+  .strictObject({
+    memory: size.default('1G'),
+    cpus: z.number().int().min(1).max(8).default(2),
+    nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: [{ type: 'ext4' }], node: 0 }]),
+    iommu: z.enum(['none', 'intel']).default('none'),
+    'vfio-device': z.enum(['edu', 'e1000e', 'pci-testdev']).optional(),
+    hugepages: z.number().int().min(0).max(512).default(0),
+    /** a non-DAX ext4 (brd ramdisk) for page-cache control cases. Default true. */
+    nodax: z.boolean().default(true),
+    cmdline: z.array(z.string()).default([]),
+  })
+  .prefault({})
+
+type MachineYaml = z.infer<typeof machineSchema>
+type Path = (string | number)[]
+
+/** A filesystem entry with its defaults; options checked against the type and the namespace mode. */
+function fsSpec(y: LoadedYaml, f: z.infer<typeof fsEntry>, path: Path, mode: NamespaceMode = 'fsdax'): FsSpec {
+  if (f.reflink && f.type !== 'xfs') throw inputErrorAt(y, [...path, 'reflink'], `reflink is an xfs option, not ${f.type}`)
+  // only an fsdax namespace can be mounted with DAX: elsewhere the filesystem is a page-cache one on pmem
+  if (mode !== 'fsdax' && f.dax && f.dax !== 'never')
+    throw inputErrorAt(y, [...path, 'dax'], `a ${mode} namespace has no DAX: use dax: never (the default there) or mode fsdax`)
+  return { type: f.type, name: f.name ?? f.type, reflink: f.reflink ?? false, dax: f.dax ?? (mode === 'fsdax' ? 'always' : 'never') }
+}
+
+/** ndctl carves namespaces from a region in multiples of its alignment (16M for the NFIT regions QEMU makes). */
+const REGION_ALIGN_MIB = 16
+const ALIGN_BYTES: Record<string, number> = { '4K': 4096, '2M': 2 ** 21, '1G': 2 ** 30 }
+
+function namespaces(y: LoadedYaml, d: MachineYaml['nvdimm'][number], i: number, sizeMiB: number): NamespaceSpec[] {
+  const at = (j: number, ...rest: string[]): Path => ['machine', 'nvdimm', i, 'namespaces', j, ...rest]
+  const list = d.namespaces ?? [{ mode: d.mode, ...(d.fs[0] ? { fs: d.fs[0] } : {}) }]
+  let used = 0
+  return list.map((n, j) => {
+    let nsMiB: number | undefined
+    if (n.size !== undefined) {
+      const mib = parseSize(n.size, 2 ** 20)
+      if (mib === null || mib <= 0 || !Number.isInteger(mib / REGION_ALIGN_MIB))
+        throw inputErrorAt(y, at(j, 'size'), `bad namespace size "${n.size}" (a multiple of ${REGION_ALIGN_MIB}M, the region's alignment)`)
+      nsMiB = mib
+    } else if (j < list.length - 1) throw inputErrorAt(y, at(j, 'size'), 'only the last namespace may leave out its size (it takes the rest of the region)')
+    used += nsMiB ?? REGION_ALIGN_MIB
+    if (used > sizeMiB)
+      throw inputErrorAt(y, at(j), `the namespaces need ${used}M${nsMiB === undefined ? ' or more' : ''} but the DIMM has ${sizeMiB}M: make the DIMM larger or the namespaces smaller`)
+    if ((n.align || n.map) && (n.mode === 'sector' || n.mode === 'raw'))
+      throw inputErrorAt(y, at(j, n.align ? 'align' : 'map'), `${n.align ? 'align' : 'map'} is for fsdax and devdax namespaces, not ${n.mode}`)
+    if (n.align === '1G' && nsMiB !== undefined && nsMiB % 1024 !== 0)
+      throw inputErrorAt(y, at(j, 'align'), `align 1G needs a namespace size that is a multiple of 1G (${n.size} is not)`)
+    if (n.fs && n.mode === 'devdax') throw inputErrorAt(y, at(j, 'fs'), 'a devdax namespace is a character device: it cannot hold a filesystem')
+    const ns: NamespaceSpec = { name: n.name ?? `d${i}n${j}`, mode: n.mode }
+    if (nsMiB !== undefined) ns.sizeMiB = nsMiB
+    if (n.align) ns.alignBytes = ALIGN_BYTES[n.align]!
+    if (n.map) ns.map = n.map
+    if (n.fs) {
+      ns.fs = fsSpec(y, n.fs, d.namespaces ? at(j, 'fs') : ['machine', 'nvdimm', i, 'fs', 0], n.mode)
+      const room = nsMiB ?? sizeMiB - used + REGION_ALIGN_MIB
+      if (ns.fs.type === 'xfs' && room < 512)
+        throw inputErrorAt(y, at(j, 'size'), 'xfs needs a namespace of at least 512M (mkfs.xfs refuses < 300 MB after the fsdax memmap)')
+    }
+    return ns
+  })
+}
+
+export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
+  const memoryMiB = parseSize(m.memory, 1024 * 1024)
+  if (memoryMiB === null || memoryMiB < 256 || !Number.isInteger(memoryMiB))
+    throw inputErrorAt(y, ['machine', 'memory'], `bad memory size "${m.memory}" (e.g. 1G, 768M; at least 256M)`)
+  const nvdimms: NvdimmSpec[] = []
+  m.nvdimm.forEach((d, i) => {
+    const sizeMiB = parseSize(d.size, 1024 * 1024)
+    if (sizeMiB === null || sizeMiB < 128 || sizeMiB % 128 !== 0)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `bad NVDIMM size "${d.size}" (a multiple of 128M)`)
+    // the backing file is mapped into QEMU and maxmem grows with it: keep guests within what a CI host holds
+    if (sizeMiB > 16 * 1024)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], `NVDIMM of ${d.size} exceeds the 16G limit (its backing file is mapped into QEMU; maxmem = RAM + all DIMMs)`)
+    const labelKiB = parseSize(d.label, 1024)
+    if (labelKiB === null || !Number.isInteger(labelKiB)) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'label'], `bad label size "${d.label}"`)
+    // QEMU refuses label areas under 128K; ndctl needs room for two index blocks and the labels
+    if (labelKiB !== 0 && (labelKiB < 128 || labelKiB > 16 * 1024 || labelKiB % 4 !== 0))
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'label'], `label area "${d.label}" must be 0 (label-less) or 128K to 16M in 4K steps, e.g. 128K, 256K or 2M`)
+    if (d.mode !== 'fsdax' && d.fs.length) throw inputErrorAt(y, ['machine', 'nvdimm', i, 'fs'], `a filesystem needs mode fsdax, not ${d.mode}`)
+    if (d.namespaces && (d.fs.length || d.mode !== 'fsdax'))
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'namespaces'], 'give either mode/fs (one namespace) or namespaces, not both')
+    if (d.namespaces && !labelKiB)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'namespaces'], 'a label-less DIMM holds exactly one namespace: give it a label area (label: 128K) for several')
+    const fss: (FsSpec | undefined)[] = d.fs.length ? d.fs.map((f, j) => fsSpec(y, f, ['machine', 'nvdimm', i, 'fs', j])) : [undefined]
+    if (fss.some(f => f?.type === 'xfs') && sizeMiB < 512)
+      throw inputErrorAt(y, ['machine', 'nvdimm', i, 'size'], 'xfs needs a DIMM of at least 512M (mkfs.xfs refuses < 300 MB after the fsdax memmap)')
+    // one DIMM per filesystem of `fs:`; a labelled DIMM's namespaces (or its one) are made from the region
+    const copies = d.namespaces ? [undefined] : fss
+    for (const fs of copies) {
+      const index = nvdimms.length
+      const spec: NvdimmSpec = { sizeMiB, labelKiB, mode: d.mode, node: d.node }
+      if (fs) spec.fs = fs
+      if (labelKiB) spec.namespaces = namespaces(y, fs ? { ...d, fs: [fs] } : d, index, sizeMiB).map(n => (fs && !d.namespaces ? { ...n, fs } : n))
+      nvdimms.push(spec)
+    }
+  })
+  const fsNames = nvdimms.flatMap(d => (d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [n.fs.name] : [])) : d.fs ? [d.fs.name] : []))
+  const twice = fsNames.find((n, i) => fsNames.indexOf(n) !== i)
+  if (twice)
+    throw inputErrorAt(y, ['machine', 'nvdimm'], `two filesystems are called "${twice}": give the second one its own name ({type: ..., name: ...})`)
+  if (fsNames.includes('nodax') && m.nodax)
+    throw inputErrorAt(y, ['machine', 'nvdimm'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
+  const nsNames = nvdimms.flatMap(d => (d.namespaces ?? []).map(n => n.name))
+  const nsTwice = nsNames.find((n, i) => nsNames.indexOf(n) !== i)
+  if (nsTwice) throw inputErrorAt(y, ['machine', 'nvdimm'], `two namespaces are called "${nsTwice}"`)
+  if (m['vfio-device'] && m.iommu === 'none')
+    throw inputErrorAt(y, ['machine', 'vfio-device'], 'a VFIO device needs a vIOMMU: set machine.iommu: intel')
+  if (m.hugepages * 2 > memoryMiB / 2) throw inputErrorAt(y, ['machine', 'hugepages'], `${m.hugepages} x 2M hugepages do not fit in ${memoryMiB}M`)
+  const spec: MachineSpec = {
+    memoryMiB,
+    cpus: m.cpus,
+    nvdimms,
+    iommu: m.iommu,
+    hugepages: m.hugepages,
+    nodaxFs: m.nodax,
+    cmdline: m.cmdline,
+  }
+  if (m['vfio-device']) spec.vfioDevice = m['vfio-device']
+  return spec
+}
+
+/** Every namespace of a machine's DIMM: a labelled DIMM's list, or the one namespace of a label-less DIMM. */
+export function namespacesOf(d: NvdimmSpec, index: number): NamespaceSpec[] {
+  if (d.namespaces) return d.namespaces
+  const ns: NamespaceSpec = { name: `d${index}n0`, mode: d.mode }
+  if (d.fs) ns.fs = d.fs
+  return [ns]
+}
