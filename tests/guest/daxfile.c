@@ -42,7 +42,8 @@
  *   dc_copy_range_FS       copy_file_range into F                  -> ETXTBSY
  *   dc_umount_busy_FS      a bind mount of the fs, a daxfile made through it, every fd closed:
  *                          umount -> EBUSY; after clearing the daxfile umount -> 0
- *   dc_swapon_busy_FS      swapon a fresh file, then F_STATIC      -> EBUSY (SKIP if swapon impossible)
+ *   dc_swapon_busy_FS      swapon a fresh file, then F_STATIC      -> EBUSY (SKIP if swapon impossible: 6.1
+ *                          cannot swap on DAX files at all, EINVAL)
  *   dc_clear_FS            flags 0, then F_GET                     -> 0 and 0; ftruncate works again
  * Every daxfile the program made is cleared before it exits (an active daxfile keeps the file open in
  * the kernel, so its filesystem could not be unmounted).
@@ -643,6 +644,7 @@ static void case_mmap_write(struct fsctx *c)
 	if (kt_run_child(mmap_child, NULL, &ch) < 0) {
 		kt_fail(name, "fork: %s", kt_errname(errno));
 	} else if (ch.exited && ch.code == 0) {
+		kt_diag("%s: MAP_SHARED PROT_WRITE mapping, stores at 0 and %lu, msync, read back: ok", name, FLEN - 1);
 		kt_ok(name);
 	} else if (ch.signaled && ch.sig == SIGBUS) {
 		kt_fail(name, "SIGBUS on the first store: naive port - do_page_mkwrite refuses "
@@ -880,7 +882,12 @@ static void case_swapon_busy(struct fsctx *c)
 	if (sfd < 0) {
 		kt_fail(name, "setup: create %s: %s", sp, kt_errname(-sfd));
 	} else if (syscall(SYS_swapon, sp, 0) < 0) {
-		kt_skip(name, "swapon %s: %s (no swap support or no swap on this DAX fs)", sp, kt_errname(errno));
+		e = errno;
+		if (e == EINVAL)
+			kt_skip(name, "swapon %s: EINVAL: this kernel cannot swap on a %s DAX file (6.1: the DAX "
+				      "address space has no ->read_folio), so no active swapfile can be on DAX", sp, c->fs);
+		else
+			kt_skip(name, "swapon %s: %s (no swap support: CONFIG_SWAP off?)", sp, kt_errname(e));
 	} else {
 		errno = 0;
 		r = daxctl_static(sp, 0);
