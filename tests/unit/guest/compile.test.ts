@@ -42,8 +42,14 @@ const CASE_IDS: Record<string, string[]> = {
     'md_other_fs', 'md_legacy_mmap_bit',
   ],
   daxfile: [
-    'dc_probe', 'dc_badflags', 'dc_get_unpriv', 'dc_nocap', 'dc_nondax', 'dc_nonreg', 'dc_hole', 'dc_static_ok',
-    'dc_idempotent', 'dc_truncate', 'dc_mmap_write', 'dc_swapon_busy', 'dc_clear',
+    'dc_probe', 'dc_badflags', 'dc_nondax', 'dc_nonreg',
+    ...['ext4', 'xfs'].flatMap((fs) =>
+      [
+        'dc_get_unpriv', 'dc_nocap', 'dc_hole', 'dc_badalign', 'dc_misaligned', 'dc_clear_nondaxfile', 'dc_static_ok',
+        'dc_idempotent', 'dc_unpriv_clear', 'dc_truncate', 'dc_pwrite_inplace', 'dc_mmap_write', 'dc_unlink',
+        'dc_rename', 'dc_swapon_daxfile', 'dc_ficlone', 'dc_copy_range', 'dc_umount_busy', 'dc_swapon_busy', 'dc_clear',
+      ].map((c) => `${c}_${fs}`),
+    ),
   ],
 }
 
