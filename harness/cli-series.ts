@@ -28,6 +28,8 @@ interface SeriesOpts {
   accel: 'auto' | Accel
   timeout?: number
   verbose?: boolean
+  good?: number
+  bad?: number
 }
 
 function positive(name: string) {
@@ -47,11 +49,11 @@ function common(c: Command): Command {
     .option('--verbose', 'print every external command and the guest console')
 }
 
-async function setup(ctx: CliContext, name: string, o: SeriesOpts, walk = true) {
+async function setup(ctx: CliContext, name: string, o: SeriesOpts, walk: boolean | 'expectations' = true) {
   setVerbose(!!o.verbose)
   const [v] = await ctx.loadAll([name])
   if (!v) throw new InputError(`unknown variant ${name}`)
-  if (!o.test) throw new InputError('--test ID is required (a case id program.case, a program name, or a glob)')
+  if (!o.test && walk !== 'expectations') throw new InputError('--test ID is required (a case id program.case, a program name, or a glob)')
   if (o.tries < 1) throw new InputError('--tries must be at least 1')
   requireHost({ source: true })
   const log = plainSink({ verbose: !!o.verbose })
@@ -66,7 +68,7 @@ async function setup(ctx: CliContext, name: string, o: SeriesOpts, walk = true) 
     timeoutSec: o.timeout,
     bios: defaultBios(),
     // check is one step: a source kernel without a series (a git tree at a ref) is prefix 0 of nothing
-    needsSeries: walk,
+    needsSeries: walk !== false,
   })
   return { v, runner, outDir, log }
 }
@@ -93,6 +95,8 @@ export function registerSeries(program: Command, set: Setter, ctx: CliContext): 
     .option('--state <file>', 'state file (default <out>/bisect-state.json); an interrupted bisect resumes from it')
     .option('--restart', 'ignore a state file from a different bisection')
     .option('--no-verify', 'skip the revert check (the whole series without the culprit, which should behave like the base)')
+    .option('--good <k>', 'a prefix known to pass (default: the base for a cause, the whole series with --fix)', positive('--good'))
+    .option('--bad <k>', 'a prefix known to fail (default: the whole series for a cause, the base with --fix)', positive('--bad'))
     .description('find the first patch of the series that changes the test verdict')
     .action((name: string, o: SeriesOpts) =>
       set(async () => {
@@ -105,6 +109,8 @@ export function registerSeries(program: Command, set: Setter, ctx: CliContext): 
           statePath,
           restart: !!o.restart,
           verify: o.verify !== false,
+          good: o.good,
+          bad: o.bad,
           label: v.name,
           log: line => process.stdout.write(line + '\n'),
         })
@@ -114,11 +120,12 @@ export function registerSeries(program: Command, set: Setter, ctx: CliContext): 
       })(),
     )
   common(program.command('patchcheck').argument('<variant>'))
-    .option('--test <id>', 'the test id whose verdict decides good/bad (default: every test of the variant)')
+    .option('--test <id>', "the test id whose raw verdict decides good/bad (default: each prefix's run against its own expectations)")
     .description('build, boot and test every prefix 0..N of the series; prints a table')
     .action((name: string, o: SeriesOpts) =>
       set(async () => {
-        const { v, runner, outDir } = await setup(ctx, name, { ...o, test: o.test ?? '*' })
+        // without --test a prefix is judged against its own expectations (from: K): good when its run ends ok
+        const { v, runner, outDir } = await setup(ctx, name, o, o.test ? true : 'expectations')
         const r = await patchcheck(runner, { tries: o.tries, label: v.name, log: line => process.stdout.write(line + '\n') })
         await writeFile(join(outDir, 'results.json'), JSON.stringify({ schema: 'daxrig-patchcheck/1', variant: v.name, ...r }, null, 2) + '\n')
         process.stdout.write(formatPatchcheckTable(r.rows) + '\n')

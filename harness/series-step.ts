@@ -29,6 +29,18 @@ export function checkTestId(v: Variant, id: string): void {
     throw new InputError(`--test ${id}: program "${prog}" is not in variant ${v.name} (tests: ${v.tests.map(t => t.name).join(', ')})`)
 }
 
+/**
+ * Judge one run against the variant's expectations for its prefix (patchcheck without --test): good when the run
+ * ends as expected, bad when a result differs (regression, crash, hang), skip when it could not be tested.
+ */
+export function judgeExpected(r: VariantResult): Pick<StepResult, 'outcome' | 'stage' | 'detail'> {
+  if (r.verdict === 'infra' || r.verdict === 'bad-input' || r.verdict === 'interrupted') return { outcome: 'infra', detail: r.summary }
+  if (r.verdict === 'untestable' || r.verdict === 'boot-hang' || r.verdict === 'setup-failed') return judge(r, () => false)
+  const expected = r.expectedVerdict ?? 'ok'
+  if (r.verdict === expected) return { outcome: 'good', stage: 'test', detail: r.summary }
+  return { outcome: 'bad', stage: 'test', detail: r.summary }
+}
+
 /** Judge one run for the selected cases. */
 export function judge(r: VariantResult, match: (id: string) => boolean): Pick<StepResult, 'outcome' | 'stage' | 'detail'> {
   if (r.verdict === 'infra' || r.verdict === 'bad-input') return { outcome: 'infra', detail: r.summary }
@@ -56,14 +68,15 @@ async function warningsIn(configPath: string, files: string[]): Promise<string[]
 
 export async function seriesRunner(
   v: Variant,
-  testId: string,
+  /** undefined: judge each prefix against its own expectations */
+  testId: string | undefined,
   o: Omit<RunOptions, 'upto' | 'outDir'> & { outDir: string; events: EventSink; needsSeries?: boolean },
 ): Promise<StepRunner & { patches: SeriesPatch[] }> {
   if (v.kernel.kind !== 'source') throw new InputError(`variant ${v.name} has a prebuilt kernel: check, bisect and patchcheck need kernel.source`, v.file)
   if (o.needsSeries !== false && !v.kernel.series) throw new InputError(`variant ${v.name} has no patch series to walk (needs kernel.source and kernel.patches)`, v.file)
-  checkTestId(v, testId)
+  if (testId !== undefined) checkTestId(v, testId)
   const patches = await loadSeries(v.kernel, v.kernel.git?.path)
-  const match = testMatcher(testId)
+  const match = testId === undefined ? undefined : testMatcher(testId)
   // one selection of patches: the first `upto`, optionally without one of them (the revert check)
   const probe = async (upto: number, without?: number) => {
     try {
@@ -76,7 +89,7 @@ export async function seriesRunner(
   const step = async (upto: number, without: number | undefined, dir: string): Promise<StepResult> => {
     const t0 = Date.now()
     const r = await runVariant(v, { ...o, upto, without, outDir: join(o.outDir, dir) }, o.events)
-    const j = judge(r, match)
+    const j = match ? judge(r, match) : judgeExpected(r)
     const res: StepResult = { ...j, ms: Date.now() - t0, caseStatuses: Object.fromEntries(r.cases.map(c => [c.id, c.status])) }
     if (r.kernel?.imageHash) res.imageHash = r.kernel.imageHash
     res.timings = { build: (r.timings.kernel ?? 0) * 1000, test: (r.timings['boot+test'] ?? 0) * 1000 }
@@ -92,7 +105,7 @@ export async function seriesRunner(
   return {
     patches,
     seriesInfo: { length: patches.length, subjects: patches.map(p => p.subject) },
-    identity: hashValue({ variant: v.name, test: testId, kernel: v.kernel, patches: patches.map(p => p.identity) }),
+    identity: hashValue({ variant: v.name, test: testId ?? '(expectations)', kernel: v.kernel, patches: patches.map(p => p.identity) }),
     probeImage: (prefix: number) => probe(prefix),
     run: (prefix: number, attempt: number) => step(prefix, undefined, `prefix-${prefix}-run-${attempt}`),
     probeWithout: (patch: number) => probe(patches.length, patch),

@@ -14,6 +14,13 @@ export interface BisectOptions {
   /** look for the first patch that makes the test good (base bad, full series good) */
   fix?: boolean
   /**
+   * The endpoints as prefixes, in git bisect's words: `good` is a prefix known to pass, `bad` one known to fail
+   * (defaults: the base and the whole series, in the order the mode needs). A series whose base cannot run the
+   * test at all (the interface arrives with patch 2) starts from the first prefix that can.
+   */
+  good?: number | undefined
+  bad?: number | undefined
+  /**
    * JSON state file, rewritten after every run. A bisection with the same identity (series subjects, runner identity,
    * mode, tries) resumes from it; a different one is refused (InputError naming the difference) unless `restart`.
    */
@@ -81,17 +88,25 @@ export async function bisect(runner: StepRunner, opts: BisectOptions): Promise<B
   const s = await openSession(runner, makePolicy(opts.tries, opts.maxRuns), mode, opts)
   const terms = bisectTerms(mode)
 
+  // old behaviour at `lo`, new behaviour at `hi`: cause = good → bad, fix = bad → good
+  const given = opts.fix ? { lo: opts.bad, hi: opts.good } : { lo: opts.good, hi: opts.bad }
+  const lo0 = given.lo ?? 0
+  const hi0 = given.hi ?? length
+  if (![lo0, hi0].every(k => Number.isInteger(k) && k >= 0 && k <= length) || lo0 >= hi0)
+    throw new InputError(
+      `endpoints ${opts.fix ? `--bad ${lo0} --good ${hi0}` : `--good ${lo0} --bad ${hi0}`}: need 0 ≤ ${opts.fix ? 'bad < good' : 'good < bad'} ≤ ${length} (the series has ${length} patches)`,
+    )
   for (const [prefix, expected] of [
-    [0, terms.old],
-    [length, terms.new],
+    [lo0, terms.old],
+    [hi0, terms.new],
   ] as const) {
     const rec = await evaluate(s, prefix)
     if (rec.verdict === 'infra') return infraResult(s, rec)
     if (rec.verdict !== expected) return endpointsResult(s, rec, expected)
   }
 
-  let lo = 0
-  let hi = length
+  let lo = lo0
+  let hi = hi0
   const skipped = new Set<number>()
   for (let m = pickNext(lo, hi, skipped); m !== undefined; m = pickNext(lo, hi, skipped)) {
     const rec = await evaluate(s, m)

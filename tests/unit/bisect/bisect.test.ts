@@ -412,3 +412,18 @@ t.test('revert check under tries 3 runs the same policy, and --no-verify skips i
   t.equal(q.verification, undefined)
   t.same(quiet.withoutCalls, [])
 })
+
+t.test('endpoints given as prefixes: a base that cannot run the test is stepped over', async t => {
+  // the interface arrives with patch 2: prefixes 0 and 1 are untestable for the test (a build failure stands in)
+  const runner = new FakeRunner({ name: 'late', n: 6, firstBad: 4, brokenBuild: [0, 1] })
+  const fromBase = await bisect(runner, { tries: 1 })
+  t.equal(fromBase.status, 'endpoints-disagree', 'the base is untestable')
+  const r = await bisect(new FakeRunner({ name: 'late', n: 6, firstBad: 4, brokenBuild: [0, 1] }), { tries: 1, good: 2 })
+  t.equal(r.status, 'found')
+  t.equal(r.firstBad, 4)
+  const fix = await bisect(new FakeRunner({ name: 'latefix', n: 5, firstBad: 5, fix: true, brokenBuild: [0, 1] }), { tries: 1, fix: true, bad: 2 })
+  t.equal(fix.status, 'found')
+  t.equal(fix.firstBad, 5)
+  await t.rejects(bisect(new FakeRunner({ name: 'x', n: 3, firstBad: 2 }), { tries: 1, good: 3, bad: 1 }), InputError, 'good must come before bad')
+  await t.rejects(bisect(new FakeRunner({ name: 'x', n: 3, firstBad: 2 }), { tries: 1, bad: 9 }), /need 0 ≤ good < bad ≤ 3/)
+})
