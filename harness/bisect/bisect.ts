@@ -367,7 +367,7 @@ function inconclusiveResult(s: Session, range: [number, number], skipped: number
 }
 
 /**
- * The revert check (anchors §4.12): the whole series without the culprit k should behave like prefix k-1.
+ * The revert check: the whole series without the culprit k should behave like prefix k-1.
  * An image equal to a tested prefix's takes that verdict; otherwise it is run under the same policy.
  */
 async function verifyCulprit(s: Session, k: number): Promise<Verification | undefined> {

@@ -1,6 +1,6 @@
 /*
  * daxfile.c - daxfile / daxctl() RFC (Dan Williams, Jun 2017; never merged) and its 6.1 forward port
- * (tests/patches/daxfile-rfc-6.1), kernel-facts §11.2, §12.
+ * (tests/patches/daxfile-rfc-6.1), docs/kernel-behaviour.md §7, §8.
  *
  * daxctl(const char *path, int flags, int align); number from DAXRIG_NR_DAXCTL only (never 333).
  * DAXCTL_F_GET = 1, DAXCTL_F_DAX = 2 (invalid), DAXCTL_F_STATIC = 4.

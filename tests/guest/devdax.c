@@ -1,5 +1,5 @@
 /*
- * devdax.c - device-dax mmap rules (kernel-facts §9), identical on Debian 6.1 and 6.12
+ * devdax.c - device-dax mmap rules (docs/kernel-behaviour.md §3), identical on Debian 6.1 and 6.12
  * and unchanged by the mmap_prepare series (§11.5, devdax port 2/16).
  *
  * A = alignment read from /sys/bus/dax/devices/<dev>/align (2 MiB by default).

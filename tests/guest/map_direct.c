@@ -1,5 +1,5 @@
 /*
- * map_direct.c - MAP_DIRECT v5 (Dan Williams, Aug 2017; never merged), kernel-facts §11.1, §12.
+ * map_direct.c - MAP_DIRECT v5 (Dan Williams, Aug 2017; never merged), docs/kernel-behaviour.md §6, §8.
  *
  * Numbers come from the variant only (never hard-coded, never 333):
  *   DAXRIG_NR_MMAP3            mmap3 / sys_mmap_pgoff_strict(addr, len, prot, flags, fd, pgoff)

@@ -1,5 +1,5 @@
 /*
- * map_sync.c - MAP_SHARED_VALIDATE / MAP_SYNC matrix (kernel-facts §4, §5).
+ * map_sync.c - MAP_SHARED_VALIDATE / MAP_SYNC matrix (docs/kernel-behaviour.md §1, §2).
  *
  * Expected values are the §4 table, identical on Debian 6.1 and 6.12 (and upstream):
  *

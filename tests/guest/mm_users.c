@@ -1,5 +1,5 @@
 /*
- * mm_users.c - mmap baselines of the users the mmap_prepare series ports (kernel-facts §10, §11.5).
+ * mm_users.c - mmap baselines of the users the mmap_prepare series ports (docs/kernel-behaviour.md §5).
  * ABI-stable: identical on Debian 6.1 and 6.12, and the same with the series applied.
  *
  *   memfd_map_write         memfd, MAP_SHARED RW + store                         -> OK

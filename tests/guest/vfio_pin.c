@@ -1,5 +1,5 @@
 /*
- * vfio_pin.c - long-term pinning of fsdax memory (kernel-facts §6.5, §7, §8, §11.3).
+ * vfio_pin.c - long-term pinning of fsdax memory (docs/kernel-behaviour.md §4).
  *
  * The vfio/dax series (v5 12/12, upstream 94db151dc892) is merged: its behaviour IS the
  * baseline. A regressing patch or a revert makes the vfio_map_fsdax* cases fail.

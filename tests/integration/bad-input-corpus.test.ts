@@ -16,7 +16,6 @@ interface Case {
   error: string
   cache?: 'private' | 'shared'
   slow?: boolean
-  bug?: number
 }
 
 const corpus = join(root, 'tests', 'bad-input')
@@ -78,7 +77,7 @@ async function heldByLiveRun(dir: string, name: string): Promise<boolean> {
 const slowOk = process.env.DAXRIG_SLOW_TESTS === '1'
 
 for (const c of cases) {
-  const label = `${c.id}${c.bug ? ` (regression test for HARNESS-BUGS.md #${c.bug})` : ''}`
+  const label = c.id
   t.test(label, { skip: c.slow && !slowOk ? 'slow: set DAXRIG_SLOW_TESTS=1' : false }, async t => {
     const dir = join(corpus, c.id)
     const args = c.args.map(a => a.replaceAll('{dir}', dir))

@@ -138,9 +138,9 @@ for (const { sig, code, fake } of VM_CASES) {
     t.ok(results, 'results.json exists')
     let parsed: { interrupted?: boolean; variants?: { variant: string; verdict: string }[] } = {}
     t.doesNotThrow(() => (parsed = JSON.parse(results) as typeof parsed), 'results.json is valid JSON')
-    t.equal(parsed.interrupted, true, 'interrupted: true (HARNESS-BUGS.md #6)')
+    t.equal(parsed.interrupted, true, 'interrupted: true')
     t.ok(Array.isArray(parsed.variants), 'variants is a list')
-    // the user stopped the guest: that is no verdict on the kernel (HARNESS-BUGS.md #6)
+    // the user stopped the guest: that is no verdict on the kernel
     const judged = (parsed.variants ?? []).filter(v => ['crash', 'test-hang', 'boot-hang', 'regression'].includes(v.verdict))
     t.same(judged, [], 'the interrupted variant is not judged a crash or hang')
     const con = await readFile(join(out, 'baseline-6.1', 'console.log'), 'utf8').catch(() => '')
@@ -237,7 +237,7 @@ t.test('SIGINT during a kernel build → exit 130, no make/cc1 left, no half-wri
   }
   // partial results and no half-written cache entry
   const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8').catch(() => '{}')) as { interrupted?: boolean }
-  t.equal(results.interrupted, true, 'results.json says interrupted (HARNESS-BUGS.md #6)')
+  t.equal(results.interrupted, true, 'results.json says interrupted')
   const kernels = join(sharedCache, 'kernels')
   const tmps = (await readdir(kernels).catch(() => [] as string[])).filter(f => f.startsWith('.tmp-'))
   const ours: string[] = []

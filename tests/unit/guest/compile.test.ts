@@ -191,7 +191,7 @@ if (!musl) {
     t.match(reason('devdax_msv_sync'), /no device-dax node in this machine/)
   })
 
-  t.test('map_sync on a host tmpfs follows the kernel-facts §4 tmpfs column', async t => {
+  t.test('map_sync on a host tmpfs follows the tmpfs column of docs/kernel-behaviour.md §1', async t => {
     const { stdout: fstype } = await execa('stat', ['-f', '-c', '%T', '/dev/shm'], { reject: false })
     if (fstype.trim() !== 'tmpfs') {
       t.comment('/dev/shm is not a tmpfs on this host: nothing to check')
