@@ -116,8 +116,9 @@ async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
     sinkFor: () => plain,
     ...(live ? { runJobs: runLive } : {}),
   })
-  // the next --shard split uses what this run took
-  await recordTimings(summary.variants)
+  // the next --shard split uses what this run took. A shard does not record: its sibling shards, run later
+  // from the same cache, must compute the same split (the merge of the shards records the whole run)
+  if (!o.shard) await recordTimings(summary.variants)
   process.stdout.write(formatRunTable(summary) + '\n')
   process.stdout.write(`reports: ${join(outDir, 'report.md')} ${join(outDir, 'report.html')}\n`)
   const c = countOutcomes(summary.variants)

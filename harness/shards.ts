@@ -60,14 +60,15 @@ const round1 = (x: number) => Math.round(x * 10) / 10
 
 /**
  * Getting the kernel. Known cached: nothing (prebuilt) or a lookup (source). Known missing: a download, or
- * a build of minutes. Unknown (a timings file alone, no look at the local cache): what it took last time,
- * else the missing case.
+ * a build of minutes. Unknown (what `run --shard` sees: timings only): what it took last time, else a build
+ * for a source kernel and nothing for a prebuilt one.
  */
 function kernelCost(v: CostInput, t?: VariantTiming): number {
   if (v.kernelCached === true) return v.kind === 'source' ? COST.cachedBuild : 0
   if (v.kernelCached === false) return v.kind === 'source' ? Math.max(COST.build, t?.kernelSec ?? 0) : COST.download
   if (t?.kernelSec !== undefined && Number.isFinite(t.kernelSec)) return t.kernelSec
-  return v.kind === 'source' ? COST.build : COST.download
+  // a prebuilt download happens once per machine (`daxrig setup` does it ahead): it is no cost of a run
+  return v.kind === 'source' ? COST.build : 0
 }
 
 /** Estimated seconds for one variant: the last run's time when there is one, else its shape. */

@@ -1,11 +1,10 @@
-// Where shard estimates come from: the last run's durations (a results.json given with --timings, or the
-// timings file in the rig's cache that every run and merge updates) and which kernels are cached here.
-import { readFile, readdir, rename, writeFile, mkdir } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+// Where shard estimates come from: the last run's durations (a results.json or shard plan given with
+// --timings, or the timings file in the rig's cache that every unsharded run and every merge updates).
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cacheRoot, withLock } from './cache/store.js'
 import { InputError } from './errors.js'
-import { costInputOf, estimateSeconds, type CostInput, type Timings, type VariantTiming } from './shards.js'
+import { costInputOf, estimateSeconds, type Timings, type VariantTiming } from './shards.js'
 import type { RunSummary, Variant, VariantResult } from './types.js'
 
 export const TIMINGS_SCHEMA = 'daxrig-timings/1'
@@ -80,7 +79,7 @@ export async function cacheTimings(): Promise<TimingsFile> {
   return readCacheFile()
 }
 
-/** Every run and merge records what its variants took; a broken cache never fails the run for it. */
+/** Unsharded runs and merges record what their variants took; a broken cache never fails the run for it. */
 export async function recordTimings(results: VariantResult[]): Promise<void> {
   const fresh = results.map(r => [r.variant, timingOf(r)] as const).filter(([, t]) => t)
   if (!fresh.length) return
@@ -100,34 +99,14 @@ export async function recordTimings(results: VariantResult[]): Promise<void> {
   }
 }
 
-/** Is the kernel this variant needs already in the rig's cache? (Best effort: it only changes estimates.) */
-export async function kernelCached(v: Variant, last?: { kernelId?: string }): Promise<boolean> {
-  const root = cacheRoot()
-  if (v.kernel.kind === 'prebuilt') {
-    const entries = await readdir(join(root, 'prebuilt')).catch(() => [] as string[])
-    const pkg = v.kernel.package ?? ''
-    return entries.some(e => e.startsWith(`${v.kernel.suite}_${pkg}`) && existsSync(join(root, 'prebuilt', e, '.complete')))
-  }
-  return !!last?.kernelId && existsSync(join(root, 'kernels', last.kernelId, '.complete'))
-}
-
 /**
- * The cost of each variant for `--shard` and `list --shards`. With a timings file given (`--timings`), that
- * file is the whole input: the local cache is not looked at, so every CI job handed the same file computes
- * the same split. Without one, the cache's timings file and the cache's kernels are used.
+ * The cost of each variant for `run --shard` and `list --shards`: from a timings file given with --timings
+ * (a results.json or a shard plan), else from the cache's timings file, else from each variant's shape.
+ * Nothing else is looked at, not even which kernels are in the cache right now: shard 1 downloading or
+ * building a kernel must not change the split that shard 2 computes a minute later. Whether a kernel was
+ * cached shows in the timings instead (a source build that hit the cache took seconds, not minutes).
  */
 export async function costsFor(vs: Variant[], timingsFile?: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  if (timingsFile) {
-    const t = await readTimingsFile(timingsFile)
-    for (const v of vs) out.set(v.name, estimateSeconds(costInputOf(v), t[v.name]))
-    return out
-  }
-  const c = await cacheTimings()
-  for (const v of vs) {
-    const last = c.variants[v.name]
-    const input: CostInput = costInputOf(v, await kernelCached(v, last))
-    out.set(v.name, estimateSeconds(input, last))
-  }
-  return out
+  const t = timingsFile ? await readTimingsFile(timingsFile) : (await cacheTimings()).variants
+  return new Map(vs.map(v => [v.name, estimateSeconds(costInputOf(v), t[v.name])]))
 }

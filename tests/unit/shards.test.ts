@@ -44,7 +44,10 @@ t.test('split: longest first to the least-loaded shard balances a seeds-like mat
 t.test('timings override the shape estimate; a shard plan is used as it is', async t => {
   const v = pre('slow')
   t.equal(estimateSeconds(v, { runSec: 60 }), 60, 'a cached kernel adds nothing to the measured run')
-  t.equal(estimateSeconds({ ...v, kernelCached: undefined }, { runSec: 60, kernelSec: 3 }), 63, 'unknown cache state: what the kernel took last time')
+  const { kernelCached: _, ...unknown } = v
+  t.equal(estimateSeconds(unknown, { runSec: 60, kernelSec: 3 }), 63, 'unknown cache state: what the kernel took last time')
+  t.equal(estimateSeconds(unknown), estimateSeconds(v), 'no timings: a prebuilt kernel costs no download (setup fetches it once)')
+  t.ok(estimateSeconds({ ...unknown, kind: 'source' }) >= COST.build, 'but a source kernel costs a build')
   t.equal(estimateSeconds(src('s', false), { runSec: 20, kernelSec: 900 }), 920, 'a build measured slower than the default')
   t.equal(estimateSeconds(v, { runSec: 60, estimateSec: 12.34 }), 12.3)
   // measured times change the split: the variant that was slow last time goes alone

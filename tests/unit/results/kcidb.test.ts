@@ -4,7 +4,8 @@ import { kcidbDocument } from '../../../harness/results/kcidb.js'
 import type { RunSummary, VariantResult } from '../../../harness/types.js'
 import { kcidbValidator } from '../../helpers/kcidb.js'
 
-const vr = (name: string, extra: Partial<VariantResult> = {}): VariantResult => ({
+const vr = (name: string, extra: Partial<VariantResult> = {}, drop: (keyof VariantResult)[] = []): VariantResult => {
+  const v: VariantResult = {
   variant: name,
   file: `/x/tests/variants/${name}.yaml`,
   verdict: 'ok',
@@ -23,14 +24,17 @@ const vr = (name: string, extra: Partial<VariantResult> = {}): VariantResult => 
   timings: { kernel: 0.1, image: 0.5, 'boot+test': 7, total: 7.6 },
   artifacts: { 'console.log': `${name}/console.log`, 'results.ktap': `${name}/results.ktap`, 'kernel.config': `${name}/kernel.config` },
   ...extra,
-})
+  }
+  for (const k of drop) delete v[k]
+  return v
+}
 
 const summary = (): RunSummary => ({
   schema: 'daxrig-results/1',
   started: '2026-12-01T23:00:00.000Z',
   finished: '2026-12-01T23:01:00.000Z',
   host: { accel: 'tcg', qemu: '7.2.22', node: 'v20.20.2' },
-  variants: [vr('baseline-6.1'), vr('broken', { verdict: 'untestable', kernel: undefined, cases: [], findings: [], timings: { total: 1 } })],
+  variants: [vr('baseline-6.1'), vr('broken', { verdict: 'untestable', cases: [], findings: [], timings: { total: 1 } }, ['kernel'])],
   counts: { passed: 1, failed: 1, skipped: 1 },
 })
 
