@@ -58,6 +58,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write('usage: bisect-jobs.mjs RESULTS.json\n')
     process.exit(2)
   }
-  const summary = JSON.parse(readFileSync(file, 'utf8'))
+  // no merged results (the merge itself failed): still a valid child pipeline, with nothing to bisect
+  const summary = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { variants: [] }
   process.stdout.write(`${JSON.stringify(childPipeline(summary), null, 2)}\n`)
 }
