@@ -1,5 +1,6 @@
 // daxrig commands beyond run/list/doctor/setup/build: boot, parse, cache, merge (and the series
 // commands check/bisect/patchcheck, registered from cli-series.ts).
+import { newToken, unframe } from './results/channel.js'
 import type { Command } from 'commander'
 import { execa } from 'execa'
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
@@ -74,13 +75,14 @@ async function cmdBoot(ctx: CliContext, name: string, cmd: string[], o: { upto?:
   const accel = await ctx.chooseAccel(o.accel, v, log)
   const image = await buildImage(k, v, cmd.length ? { kind: 'cmd', argv: cmd } : { kind: 'shell' })
   return withFreshMedia(v.machine, async (nvdimmPaths, media) => {
-    const resultsPath = join(media, 'results.ktap')
-    const args = qemuArgs({ qemu: ctx.QEMU, accel, machine: v.machine, kernel: k.pvhImage ?? k.bzImage, initrd: image.path, nvdimmPaths, resultsPath, bios: defaultBios(), interactive: !cmd.length })
+    const resultsPath = join(media, 'channel.log')
+    const token = newToken()
+    const args = qemuArgs({ qemu: ctx.QEMU, accel, machine: v.machine, kernel: k.pvhImage ?? k.bzImage, initrd: image.path, nvdimmPaths, resultsPath, bios: defaultBios(), interactive: !cmd.length, token })
     process.stderr.write(`$ ${shellQuote([ctx.QEMU, ...args])}\n`)
     announce([ctx.QEMU, ...args])
     const r = await execa(ctx.QEMU, args, { stdio: 'inherit', reject: false })
-    const res = await readFile(resultsPath, 'utf8').catch(() => '')
-    const m = /# daxrig-exit: (\d+)/.exec(res)
+    const res = unframe(await readFile(resultsPath, 'utf8').catch(() => ''), token).text
+    const m = /^# daxrig-exit: (\d+)/m.exec(res)
     if (!m) {
       process.stderr.write(`daxrig: the guest ended without an exit marker (QEMU exit ${r.exitCode})\n`)
       return EXIT.regression

@@ -47,7 +47,7 @@ function common(c: Command): Command {
     .option('--verbose', 'print every external command and the guest console')
 }
 
-async function setup(ctx: CliContext, name: string, o: SeriesOpts) {
+async function setup(ctx: CliContext, name: string, o: SeriesOpts, walk = true) {
   setVerbose(!!o.verbose)
   const [v] = await ctx.loadAll([name])
   if (!v) throw new InputError(`unknown variant ${name}`)
@@ -65,6 +65,8 @@ async function setup(ctx: CliContext, name: string, o: SeriesOpts) {
     timeoutScale: 1,
     timeoutSec: o.timeout,
     bios: defaultBios(),
+    // check is one step: a source kernel without a series (a git tree at a ref) is prefix 0 of nothing
+    needsSeries: walk,
   })
   return { v, runner, outDir, log }
 }
@@ -76,7 +78,7 @@ export function registerSeries(program: Command, set: Setter, ctx: CliContext): 
     .description('one build+boot+test step with git bisect run exit codes: 0 good, 1 bad, 125 skip, 128 abort')
     .action((name: string, o: SeriesOpts) =>
       set(async () => {
-        const { runner, outDir } = await setup(ctx, name, o)
+        const { runner, outDir } = await setup(ctx, name, o, false)
         const prefix = o.upto ?? runner.seriesInfo.length
         if (prefix > runner.seriesInfo.length) throw new InputError(`--upto ${prefix}: the series has ${runner.seriesInfo.length} patches`)
         const r = await runner.run(prefix, 0)

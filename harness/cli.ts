@@ -303,7 +303,19 @@ async function entry(): Promise<void> {
     process.stderr.write(`daxrig: ${kind}: ${msg}\n`)
     if (!(e instanceof InputError || e instanceof InfraError) && process.env.DAXRIG_DEBUG) process.stderr.write(String((e as Error).stack) + '\n')
   }
-  process.exitCode = code
+  process.exitCode = forBisectRun(process.argv.slice(2), code)
+}
+
+/**
+ * Under `daxrig check` (what `git bisect run` calls) only verdicts about the kernel use 0, 1 and 125: git counts
+ * every code from 1 to 127 but 125 as "bad", so bad input (2) would blame a commit. Anything else aborts the
+ * bisection with 128 or above (interrupts keep 130/143).
+ */
+export function forBisectRun(argv: string[], code: number): number {
+  if (argv.find(a => !a.startsWith('-')) !== 'check') return code
+  if (code === EXIT.ok || code === EXIT.regression || code === EXIT.untestable || code >= 128) return code
+  process.stderr.write(`daxrig check: not a verdict about the kernel (exit ${code}): exiting ${EXIT.infra} so that git bisect run stops instead of marking this commit bad\n`)
+  return EXIT.infra
 }
 
 if (resolve(process.argv[1] ?? '') === resolve(new URL(import.meta.url).pathname) || process.argv[1]?.endsWith('daxrig.js') || process.argv[1]?.endsWith('/daxrig')) {

@@ -12,6 +12,7 @@ import { withFreshMedia } from './vm/media.js'
 import { shellQuote, commandLog } from './util/exec.js'
 import { isInterrupted } from './util/children.js'
 import { evaluateRun } from './evaluate.js'
+import { newToken } from './results/channel.js'
 import type { KernelArtifact, RunVerdict, Variant, VariantResult } from './types.js'
 
 export interface RunOptions {
@@ -73,9 +74,9 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     // too): TCG occasionally oopses at boot (seen: "Oops: int3" in sched_clock_cpu on 6.12, ~1 in 35).
     // A crash that happens again is the kernel's; the first console is kept either way.
     let retried = ''
-    if (!isInterrupted() && !/^# daxrig-setup:/m.test(vm.results)) {
+    if (!isInterrupted()) {
       const first = evaluateRun(v, vm, o.upto)
-      if (first.verdict === 'crash') {
+      if (first.verdict === 'crash' && !first.reachedInit) {
         retried = first.summary
         await rename(join(vdir, 'console.log'), join(vdir, 'console-attempt1.log'))
         result.artifacts['console-attempt1.log'] = rel('console-attempt1.log')
@@ -83,13 +84,15 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
         vm = await phase('boot+test (retry)', () => boot(v, o, kernel, image.path, vdir, events))
       }
     }
-    for (const f of ['console.log', 'results.ktap', 'qemu.cmdline', 'plan.sh']) result.artifacts[f] = rel(f)
+    for (const f of ['console.log', 'channel.log', 'results.ktap', 'qemu.cmdline', 'plan.sh']) result.artifacts[f] = rel(f)
     const sig = isInterrupted()
     if (sig) throw new Interrupted(sig)
     const ev = evaluateRun(v, vm, o.upto)
+    await writeFile(join(vdir, 'results.ktap'), ev.ktap)
     result.cases = ev.cases
     result.findings = ev.findings
     result.verdict = ev.verdict
+    if (ev.notes.length) result.notes = ev.notes
     result.summary = retried ? `${ev.summary} (first boot crashed before init and was retried: ${retried})` : ev.summary
   } catch (e) {
     // a build or VM killed by Ctrl-C is not the kernel's fault
@@ -139,9 +142,12 @@ export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string
 
 async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string, vdir: string, events: EventSink): Promise<VmRun> {
   return withFreshMedia(v.machine, async (nvdimmPaths, mediaDir) => {
-    const resultsPath = join(vdir, 'results.ktap')
+    // the raw channel (with init's framing token); results.ktap is written from it after the run
+    const resultsPath = join(vdir, 'channel.log')
     await rm(resultsPath, { force: true })
+    const token = newToken()
     const args = qemuArgs({
+      token,
       qemu: o.qemu,
       accel: o.accel,
       machine: v.machine,
@@ -163,6 +169,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       totalSec: (o.timeoutSec ?? v.timeouts.totalSec) * s,
       onConsoleLine: line => events({ type: 'console', variant: v.name, line }),
       signal: o.signal,
+      token,
     })
   })
 }

@@ -57,9 +57,10 @@ async function warningsIn(configPath: string, files: string[]): Promise<string[]
 export async function seriesRunner(
   v: Variant,
   testId: string,
-  o: Omit<RunOptions, 'upto' | 'outDir'> & { outDir: string; events: EventSink },
+  o: Omit<RunOptions, 'upto' | 'outDir'> & { outDir: string; events: EventSink; needsSeries?: boolean },
 ): Promise<StepRunner & { patches: SeriesPatch[] }> {
-  if (v.kernel.kind !== 'source' || !v.kernel.series) throw new InputError(`variant ${v.name} has no patch series to walk (needs kernel.source and kernel.patches)`, v.file)
+  if (v.kernel.kind !== 'source') throw new InputError(`variant ${v.name} has a prebuilt kernel: check, bisect and patchcheck need kernel.source`, v.file)
+  if (o.needsSeries !== false && !v.kernel.series) throw new InputError(`variant ${v.name} has no patch series to walk (needs kernel.source and kernel.patches)`, v.file)
   checkTestId(v, testId)
   const patches = await loadSeries(v.kernel, v.kernel.git?.path)
   const match = testMatcher(testId)

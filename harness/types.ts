@@ -197,6 +197,8 @@ export interface VariantResult {
   timings: Record<string, number>
   /** relative to the run's out dir */
   artifacts: Record<string, string>
+  /** what the run showed that is not a verdict (processes a program left behind, channel noise, a console flood) */
+  notes?: string[]
 }
 
 export interface RunSummary {

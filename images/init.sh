@@ -17,10 +17,22 @@ export HOME=/tmp
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec 3>/dev/ttyS1
 
+# The host picks a token per run (daxrig.token= on the command line) and trusts only channel lines that
+# start with it: a program writing to the port, or a kernel echoing an old run, cannot forge init's lines.
+# Programs see a command line without it.
+TOKEN=
+for w in $(cat /proc/cmdline); do
+	case "$w" in daxrig.token=*) TOKEN="${w#daxrig.token=}" ;; esac
+done
+if [ -n "$TOKEN" ]; then
+	sed "s/ *daxrig.token=[^ ]*//" /proc/cmdline > /run/cmdline
+	mount -o bind /run/cmdline /proc/cmdline 2>/dev/null
+fi
+
 log() { read -r up _ < /proc/uptime; echo "daxrig-init: [$up] $*" > /dev/console; }
 # every line init writes waits until the UART has sent it (daxrig-relay --drain, images/relay.c): a kernel
 # crash in the next program cannot swallow it
-res() { echo "$*" >&3; /bin/daxrig-relay --drain >&3; }
+res() { echo "${TOKEN:+$TOKEN }$*" >&3; /bin/daxrig-relay --drain >&3; }
 SETUP_STEP=init
 fail_setup() {
 	res "# daxrig-setup: FAIL $SETUP_STEP: $*"
@@ -169,7 +181,8 @@ setup_vfio() { # VENDOR DEVICE (hex without 0x)
 	log "vfio: $bdf in group $grp"
 }
 
-# run_tests NAME... : each program's KTAP goes to the results channel, indented as a subtest
+# run_tests NAME... : each program's KTAP goes to the results channel, indented as a subtest. The relay runs
+# the program in a session of its own (images/relay.c): its end is its end, whatever it left running.
 run_tests() {
 	res "KTAP version 1"
 	res "1..$#"
@@ -178,16 +191,19 @@ run_tests() {
 		i=$((i + 1))
 		log "running $t"
 		mkdir -p /tmp/work/$t
-		rm -f /tmp/rc
-		# stderr goes to the console (diagnostics), stdout is the program's KTAP; the relay indents it,
-		# ends an unterminated last line, and sends each chunk before it reads the next (images/relay.c)
-		(cd /tmp/work/$t && timeout -s KILL "$DAXRIG_PER_TEST_TIMEOUT" /tests/$t; echo $? > /tmp/rc) | /bin/daxrig-relay >&3
-		rc=$(cat /tmp/rc 2>/dev/null || echo 255)
-		case "$rc" in
-			0) res "ok $i $t" ;;
-			1) res "not ok $i $t" ;;
-			137) res "not ok $i $t # TIMEOUT after ${DAXRIG_PER_TEST_TIMEOUT}s" ;;
-			*) if [ "$rc" -gt 128 ]; then res "not ok $i $t # ERROR signal=$((rc - 128))"; else res "not ok $i $t # ERROR exit=$rc"; fi ;;
+		rm -f /tmp/status
+		# stderr goes to the console (diagnostics), stdout is the program's KTAP
+		(cd /tmp/work/$t && /bin/daxrig-relay --run "$DAXRIG_PER_TEST_TIMEOUT" /tmp/status /tests/$t) >&3
+		end=$(sed -n 1p /tmp/status 2>/dev/null)
+		left=$(sed -n 's/^left //p' /tmp/status 2>/dev/null)
+		[ "${left:-0}" -gt 0 ] && res "# daxrig-left: $t $left"
+		case "$end" in
+			"exit 0") res "ok $i $t" ;;
+			"exit 1") res "not ok $i $t" ;;
+			timeout) res "not ok $i $t # TIMEOUT after ${DAXRIG_PER_TEST_TIMEOUT}s" ;;
+			"signal "*) res "not ok $i $t # ERROR signal=${end#signal }" ;;
+			"exit "*) res "not ok $i $t # ERROR exit=${end#exit }" ;;
+			*) res "not ok $i $t # ERROR the relay reported nothing" ;;
 		esac
 	done
 }

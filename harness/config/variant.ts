@@ -78,7 +78,7 @@ export const variantSchema = z.strictObject({
     .strictObject({
       memory: size.default('1G'),
       cpus: z.number().int().min(1).max(8).default(2),
-      nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: ['ext4'] }]),
+      nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: [{ type: 'ext4' }] }]),
       iommu: z.enum(['none', 'intel']).default('none'),
       'vfio-device': z.enum(['edu', 'e1000e', 'pci-testdev']).optional(),
       hugepages: z.number().int().min(0).max(512).default(0),

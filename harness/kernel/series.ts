@@ -304,7 +304,12 @@ export async function loadPatchDir(dir: string): Promise<SeriesPatch[]> {
 /** A git range A..B in a tree, exported as a numbered series. */
 export async function loadGitRange(tree: string, range: string): Promise<SeriesPatch[]> {
   if (!/^[^\s.][^\s]*\.\.[^\s.]+$/.test(range)) throw new InputError(`not a git range A..B: "${range}"`)
-  const r = await runOk('git', ['-C', tree, 'format-patch', '--stdout', '--numbered', '--no-signature', range], {}, out =>
+  // format-patch writes one diff per commit: a merge has none of its own, so a range with merges cannot be a series
+  const merges = await run('git', ['-C', tree, 'rev-list', '--merges', range])
+  if (merges.exitCode === 0 && merges.stdout.trim())
+    throw new InputError(`git range ${range} in ${tree} contains merge commits (${merges.stdout.trim().split('\n').map(c => c.slice(0, 12)).join(', ')}): give a linear range, e.g. one rebased onto its base`)
+  // keep the final newline: without it the last hunk of the last patch ends mid-line and no longer applies
+  const r = await runOk('git', ['-C', tree, 'format-patch', '--stdout', '--numbered', '--no-signature', '--binary', range], { stripFinalNewline: false }, out =>
     new InputError(`git format-patch ${range} failed in ${tree}: ${out.trim().split('\n')[0] ?? ''}`),
   )
   if (!r.stdout.trim()) throw new InputError(`git range ${range} in ${tree} has no commits`)

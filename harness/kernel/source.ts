@@ -1,18 +1,19 @@
 // Kernels from source: one git-managed build tree per base, a series prefix applied, fragments merged, built once per cache key.
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { InfraError, InputError } from '../errors.js'
 import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, requireFreeSpace, sha256, withLock } from '../cache/store.js'
-import { run, runOk } from '../util/exec.js'
-import { aptDownload } from './prebuilt.js'
+import { runOk } from '../util/exec.js'
 import { nullSink, type EventSink } from '../events.js'
+import { ensureTree, resetTree, resolveBase, treesDir, type BaseSource } from './tree.js'
 import type { KernelArtifact, KernelSpec, Variant } from '../types.js'
 import { assertSurvived, mergeRequests, readFragments, type Fragment } from './kconfig.js'
 import { applySeries, loadSeries, seriesLength as lengthOfSeries, type SeriesPatch } from './series.js'
 import { makeArgs, buildEnv, runMake } from './build.js'
 
 export type { SeriesPatch } from './series.js'
+export { ensureTree, resolveBase } from './tree.js'
 export { loadSeries } from './series.js'
 export { abortBuilds } from './build.js'
 
@@ -22,20 +23,6 @@ export async function seriesLength(spec: KernelSpec, gitTree?: string): Promise<
 
 /** Bumped when the layout of a built-kernel entry or the way it is built changes. */
 const SCHEMA = 'daxrig-kernel/1'
-
-/** Fixed identity and dates for the commits the rig makes, so the base commit of a tarball is reproducible. */
-const GIT_ID = ['-c', 'user.name=daxrig', '-c', 'user.email=daxrig@localhost', '-c', 'gc.auto=0', '-c', 'core.autocrlf=false']
-const GIT_DATES = { GIT_AUTHOR_DATE: '2015-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2015-01-01T00:00:00Z' }
-
-export interface BaseSource {
-  /** human and cache identity: `linux-source-6.1 6.1.192-2`, `git <sha>` */
-  id: string
-  /** directory name under <cache>/trees */
-  key: string
-  description: string
-  /** fills `dir` with a git work tree at the base commit */
-  populate: (dir: string) => Promise<void>
-}
 
 /** Identity inputs of a built kernel; everything that can change the image. */
 export interface KernelKeyInput {
@@ -68,115 +55,6 @@ let compilerLine: string | undefined
 export async function compilerId(): Promise<string> {
   compilerLine ??= (await runOk('gcc', ['--version'])).stdout.split('\n')[0]?.trim() ?? 'gcc'
   return compilerLine
-}
-
-function treesDir(): string {
-  return join(cacheRoot(), 'trees')
-}
-
-async function gitCommitAll(dir: string, message: string): Promise<void> {
-  // -f: the tarball ships files its own .gitignore matches; all of them must be tracked so patches can touch them
-  await runOk('git', ['-C', dir, ...GIT_ID, 'add', '-A', '-f'])
-  await runOk('git', ['-C', dir, ...GIT_ID, 'commit', '-q', '--no-verify', '-m', message], { env: GIT_DATES })
-}
-
-/** Where the tarball of an installed linux-source package is, or download the .deb into the cache. */
-async function debianTarball(pkg: string, suite = 'bookworm'): Promise<{ tarball: string; version: string }> {
-  const installed = await run('dpkg-query', ['-W', '-f=${Status}\t${Version}', pkg])
-  const [status, version] = installed.stdout.split('\t')
-  const local = `/usr/src/${pkg}.tar.xz`
-  if (installed.exitCode === 0 && status?.endsWith(' installed') && version && existsSync(local)) return { tarball: local, version }
-  const dir = join(cacheRoot(), 'debs', pkg)
-  await mkdir(dir, { recursive: true })
-  return withLock(join(dir, '.lock'), async () => {
-    const tarballIn = async (unpacked: string) => {
-      const src = join(dir, unpacked, 'usr', 'src')
-      const tar = (await readdir(src).catch(() => [] as string[])).find(f => /^linux-source-.*\.tar\.(xz|bz2|gz)$/.test(f))
-      return tar ? join(src, tar) : undefined
-    }
-    // the unpacked tarball is all we keep; the .deb is deleted once extracted
-    for (const d of (await readdir(dir)).filter(f => f.startsWith('unpacked-')).sort().reverse()) {
-      const tarball = await tarballIn(d)
-      if (tarball) return { tarball, version: d.slice('unpacked-'.length) }
-    }
-    // the rig's private apt state for the variant's suite: an unknown package is bad input, not a rig failure
-    await requireFreeSpace(dir, 2 * 1024 ** 3, `downloading ${pkg}`)
-    const { deb: debPath } = await aptDownload(pkg, suite, dir, nullSink)
-    const deb = basename(debPath)
-    const version = (await runOk('dpkg-deb', ['-f', join(dir, deb), 'Version'])).stdout.trim()
-    const unpacked = `unpacked-${version}`
-    const tmp = join(dir, `${unpacked}.tmp`)
-    await rm(tmp, { recursive: true, force: true })
-    await runOk('dpkg-deb', ['-x', join(dir, deb), tmp])
-    await rename(tmp, join(dir, unpacked))
-    await rm(join(dir, deb), { force: true })
-    const tarball = await tarballIn(unpacked)
-    if (!tarball) throw new InfraError(`${deb} holds no linux-source tarball`)
-    return { tarball, version }
-  })
-}
-
-/** Identify the base of a source spec (cheap: no unpacking). */
-export async function resolveBase(spec: KernelSpec): Promise<BaseSource> {
-  if (spec.sourcePackage) {
-    const pkg = spec.sourcePackage
-    if (!/^linux-source-\d+\.\d+$/.test(pkg)) throw new InputError(`not a Debian kernel source package: ${pkg} (expected linux-source-X.Y)`)
-    const { tarball, version } = await debianTarball(pkg, spec.suite)
-    const id = `${pkg} ${version}`
-    return {
-      id,
-      key: `${pkg}_${version}`.replace(/[^\w.+-]/g, '_'),
-      description: id,
-      populate: async dir => {
-        await runOk('tar', ['-xf', tarball, '-C', dir, '--strip-components=1'])
-        await runOk('git', ['-C', dir, 'init', '-q'])
-        await gitCommitAll(dir, `${id} (from ${tarball})`)
-      },
-    }
-  }
-  if (spec.git) {
-    const { path, ref } = spec.git
-    const r = await run('git', ['-C', path, 'rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])
-    if (r.exitCode !== 0) throw new InputError(`git ref "${ref}" not found in ${path}`)
-    const commit = r.stdout.trim()
-    return {
-      id: `git ${commit}`,
-      key: `git-${commit}`,
-      description: `${basename(path)} ${ref} (${commit.slice(0, 12)})`,
-      populate: async dir => {
-        // --shared borrows the objects of the user's tree: cheap, and the user's tree is never touched
-        await runOk('git', ['clone', '-q', '--shared', '--no-checkout', path, dir])
-        await runOk('git', ['-C', dir, 'checkout', '-q', '--detach', commit])
-      },
-    }
-  }
-  throw new InputError('a source kernel needs a Debian linux-source package or a git tree + ref')
-}
-
-/** The base tree, unpacked once into the cache (temp dir, then rename). Returns the tree root (src/, cfg/, out/). */
-export async function ensureTree(base: BaseSource, events: EventSink = nullSink, variant = ''): Promise<{ root: string; src: string; commit: string }> {
-  const root = entryPath('trees', base.key)
-  if (!existsSync(join(root, '.complete'))) {
-    events({ type: 'phase-start', variant, phase: 'unpack', detail: base.description })
-    const t0 = Date.now()
-    await ensureEntry('trees', base.key, async tmp => {
-      // an unpacked tree with its git objects takes ~3 GB, a first build ~2 GB more
-      await requireFreeSpace(tmp, 5 * 1024 ** 3, `unpacking ${base.description}`)
-      await mkdir(join(tmp, 'src'))
-      await base.populate(join(tmp, 'src'))
-      await writeFile(join(tmp, 'base.json'), JSON.stringify({ id: base.id, description: base.description }, null, 2) + '\n')
-    })
-    events({ type: 'phase-end', variant, phase: 'unpack', ms: Date.now() - t0 })
-  }
-  const src = join(root, 'src')
-  const commit = (await runOk('git', ['-C', src, 'rev-parse', 'HEAD'])).stdout.trim()
-  return { root, src, commit }
-}
-
-/** Back to the base commit: only files a previous prefix touched are rewritten, so make rebuilds only those. */
-async function resetTree(src: string, commit: string): Promise<void> {
-  await runOk('git', ['-C', src, 'reset', '-q', '--hard', commit])
-  await runOk('git', ['-C', src, 'clean', '-q', '-f', '-d'])
 }
 
 /** Files whose change can change the generated .config. */

@@ -57,7 +57,8 @@ export function reportMarkdown(summary: RunSummary): string {
   for (const v of summary.variants) {
     const differ = v.cases.filter(o => ['unexpected', 'missing', 'unexpected-case'].includes(o.verdict))
     const known = v.cases.filter(o => o.verdict === 'known-failure')
-    if (differ.length === 0 && known.length === 0 && v.findings.length === 0) continue
+    const notes = v.notes ?? []
+    if (differ.length === 0 && known.length === 0 && v.findings.length === 0 && notes.length === 0) continue
     out.push(`## ${escapeMarkdownInline(v.variant)}: ${v.verdict}`, '')
     for (const o of differ) {
       out.push(`- ❌ ${escapeMarkdownInline(o.id)}: ${escapeMarkdownInline(cellText(o))}${o.detail ? ` — ${escapeMarkdownInline(o.detail)}` : ''}`)
@@ -67,6 +68,7 @@ export function reportMarkdown(summary: RunSummary): string {
       for (const o of known) out.push(`- 🟨 ${escapeMarkdownInline(o.id)}${o.reason ? ` — ${escapeMarkdownInline(o.reason)}` : ''}`)
     }
     if (v.findings.length > 0) out.push('', '### Console findings', '', ...v.findings.map(mdFinding))
+    if (notes.length > 0) out.push('', 'Notes:', '', ...notes.map(n => `- ${escapeMarkdownInline(n)}`))
     out.push('')
   }
   out.push(countsLine(summary.counts), '')

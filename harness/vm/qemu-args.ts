@@ -70,7 +70,7 @@ export function baseArgs(o: { bios?: string | undefined }): string[] {
   return a
 }
 
-export function kernelCmdline(m: MachineSpec, o: { debug?: boolean } = {}): string {
+export function kernelCmdline(m: MachineSpec, o: { debug?: boolean; token?: string | undefined } = {}): string {
   // random.trust_cpu=on: seed the CRNG from RDRAND (TCG's -cpu max has it). A tinyconfig-based kernel otherwise
   // waits ~5 s under TCG for entropy, and ndctl/mkfs block in getrandom() for their UUIDs until then.
   const c = ['console=ttyS0,115200', 'panic=-1', 'rdinit=/init', 'random.trust_cpu=on']
@@ -79,6 +79,8 @@ export function kernelCmdline(m: MachineSpec, o: { debug?: boolean } = {}): stri
   if (m.iommu === 'intel') c.push('intel_iommu=on')
   if (m.hugepages) c.push(`hugepagesz=2M`)
   c.push(...m.cmdline)
+  // the results channel's framing token (results/channel.ts); init hides it from the programs
+  if (o.token) c.push(`daxrig.token=${o.token}`)
   return c.join(' ')
 }
 
@@ -93,6 +95,7 @@ export interface QemuPlan {
   bios?: string | undefined
   interactive?: boolean
   debug?: boolean
+  token?: string | undefined
 }
 
 export function qemuArgs(p: QemuPlan): string[] {
@@ -105,6 +108,6 @@ export function qemuArgs(p: QemuPlan): string[] {
     ...m.nvdimms.flatMap((dimm, index) => nvdimmArgs({ index, path: p.nvdimmPaths[index]!, dimm })),
     ...iommuArgs({ iommu: m.iommu, vfioDevice: m.vfioDevice }),
     ...serialArgs({ resultsPath: p.resultsPath, interactive: p.interactive ?? false }),
-    ...kernelArgs({ kernel: p.kernel, initrd: p.initrd, cmdline: kernelCmdline(m, { debug: p.debug ?? false }) }),
+    ...kernelArgs({ kernel: p.kernel, initrd: p.initrd, cmdline: kernelCmdline(m, { debug: p.debug ?? false, token: p.token }) }),
   ]
 }

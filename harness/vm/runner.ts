@@ -1,10 +1,11 @@
 // Run QEMU once: console (stdout) teed to console.log line by line, results on a file chardev, and two
 // watchdogs — no output for N s (hang) and an overall limit — plus a boot limit for reaching the guest
 // init. The runner only reports what happened; verdicts are decided in results/.
-import { createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { execa } from 'execa'
-import { announce } from '../util/exec.js'
+import { announce, run } from '../util/exec.js'
+import { ConsoleBuffer } from './console-buffer.js'
 import { registerChild } from '../util/children.js'
 import { InfraError } from '../errors.js'
 
@@ -22,6 +23,8 @@ export interface VmRunOptions {
   totalSec: number
   onConsoleLine?: (line: string) => void
   signal?: AbortSignal | undefined
+  /** the framing token given to the guest on its command line (results/channel.ts) */
+  token?: string
 }
 
 export interface VmRun {
@@ -36,6 +39,46 @@ export interface VmRun {
   firstResultsMs: number | null
   /** QEMU's own complaints (stderr lines that are not guest console) */
   qemuErrors: string[]
+  token?: string
+  /** the rig ended QEMU itself (a watchdog, an interrupt): a signal death is then no surprise */
+  killedByRig: boolean
+  /** the host's kernel log or cgroup says its OOM killer ended QEMU */
+  hostOom: string | null
+  /** console bytes not kept in memory (the flood cap of ConsoleBuffer); console.log has everything */
+  consoleDroppedBytes: number
+}
+
+/** The results channel is read into memory up to this size; past it only KTAP and framing lines are kept. */
+export const CHANNEL_CAP_BYTES = 64 * 1024 * 1024
+
+async function readChannel(path: string): Promise<string> {
+  const size = await stat(path).then(s => s.size, () => 0)
+  if (size <= CHANNEL_CAP_BYTES) return readFile(path, 'utf8').catch(() => '')
+  const kept: string[] = []
+  let bytes = 0
+  let pending = ''
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' })) {
+    const lines = (pending + chunk).split('\n')
+    pending = lines.pop() ?? ''
+    for (const l of lines) {
+      bytes += l.length + 1
+      // past the cap: drop diagnostics, keep what decides results (version, plan, result and framing lines)
+      if (bytes <= CHANNEL_CAP_BYTES || !/^\s/.test(l) || /^(?:K?TAP version|1\.\.|ok\b|not ok\b)/.test(l.trimStart())) kept.push(l)
+    }
+  }
+  if (pending) kept.push(pending)
+  return kept.join('\n')
+}
+
+/** Did the host's OOM killer end this pid? Its kernel log says so (root can read it). */
+async function hostOomFor(pid: number): Promise<string | null> {
+  const r = await run('dmesg', ['--ctime'])
+  if (r.exitCode !== 0) return null
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find(l => new RegExp(`Killed process ${pid}\\b|oom-kill:.*\\bpid=${pid}\\b`).test(l))
+  return line ? line.trim() : null
 }
 
 export async function runVm(o: VmRunOptions): Promise<VmRun> {
@@ -64,18 +107,22 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
   let watchdog: WatchdogKind | null = null
   const qemuErrors: string[] = []
   let pending = ''
-  const consoleChunks: string[] = []
+  const consoleBuf = new ConsoleBuffer()
+  let killedByRig = false
+  o.signal?.addEventListener('abort', () => (killedByRig = true), { once: true })
 
   child.stdout!.on('data', (b: Buffer) => {
     lastOutput = Date.now()
     firstConsoleMs ??= Date.now() - t0
     const s = b.toString('utf8')
-    consoleChunks.push(s)
     out.write(s)
     pending += s
     const lines = pending.split('\n')
     pending = lines.pop() ?? ''
-    for (const l of lines) o.onConsoleLine?.(l.replace(/\r$/, ''))
+    for (const l of lines) {
+      consoleBuf.push(l)
+      o.onConsoleLine?.(l.replace(/\r$/, ''))
+    }
   })
   child.stderr!.on('data', (b: Buffer) => {
     for (const l of b.toString('utf8').split('\n').filter(Boolean)) qemuErrors.push(l)
@@ -100,6 +147,7 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
     else if (now - lastOutput > o.noOutputSec * 1000) fire = 'no-output'
     if (fire && !watchdog) {
       watchdog = fire
+      killedByRig = true
       child.kill('SIGTERM')
       setTimeout(() => child.kill('SIGKILL'), 2000).unref()
     }
@@ -109,16 +157,25 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
   clearInterval(timer)
   unregister()
   if (pending) {
+    consoleBuf.push(pending)
     o.onConsoleLine?.(pending)
   }
   await new Promise<void>(res => out.end(res))
-  const results = await readFile(o.resultsPath, 'utf8').catch(() => '')
+  const results = await readChannel(o.resultsPath)
   if (results.length && firstResultsMs === null) firstResultsMs = Date.now() - t0
+  const signal = (r.signal as string | undefined) ?? null
+  // QEMU exits 0 on SIGTERM/SIGINT/SIGHUP and says so on stderr: a polite kill from outside is still a kill
+  const politeKill = qemuErrors.some(l => /terminating on signal \d+/.test(l))
+  const hostOom = signal === 'SIGKILL' && !killedByRig ? await hostOomFor(child.pid) : null
   return {
     exitCode: r.exitCode ?? null,
-    signal: (r.signal as string | undefined) ?? null,
+    signal: signal ?? (politeKill && !killedByRig ? 'polite' : null),
+    ...(o.token ? { token: o.token } : {}),
+    killedByRig,
+    hostOom,
+    consoleDroppedBytes: consoleBuf.droppedBytes,
     watchdog,
-    console: consoleChunks.join(''),
+    console: consoleBuf.text(),
     results,
     ms: Date.now() - t0,
     firstConsoleMs,
