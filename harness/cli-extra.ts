@@ -214,6 +214,8 @@ async function cmdMerge(dirs: string[], out: string): Promise<number> {
   await mkdir(out, { recursive: true })
   await writeRunReports(merged, resolve(out), {})
   await writeFile(join(out, 'merged-from.txt'), dirs.map(d => resolve(d)).join('\n') + '\n')
+  // a merge of CI shards is the whole run: the next pipeline's split uses its durations
+  await (await import('./timings.js')).recordTimings(variants)
   process.stdout.write(formatRunTable(merged) + '\n')
   const c = merged.counts
   process.stdout.write(`daxrig: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`)

@@ -49,6 +49,7 @@ interface CommonOpts {
   junit?: string
   json?: string
   shard?: { index: number; count: number }
+  timings?: string
   verbose?: boolean
   kernel?: string
 }
@@ -99,7 +100,15 @@ async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
   const outDir = await prepareOutDir(o.out)
   plain({ type: 'log', level: 'info', message: `daxrig run: ${variants.length} variant(s) → ${outDir}` })
   const accel = await chooseAccel(o.accel, variants[0]!, plain)
+  const { costsFor, recordTimings } = await import('./timings.js')
+  const costs = o.shard ? await costsFor(variants, o.timings) : undefined
+  if (o.shard && costs) {
+    const { splitShards, fmtSec } = await import('./shards.js')
+    const mine = splitShards(variants, o.shard.count, v => costs.get(v.name) ?? 1)[o.shard.index - 1]!
+    plain({ type: 'log', level: 'info', message: `shard ${o.shard.index}/${o.shard.count}: ${mine.items.map(v => v.name).join(', ') || '(no variant)'} (estimated ${fmtSec(mine.estimateSec)}${o.timings ? `, timings from ${o.timings}` : ''})` })
+  }
   const { summary, exit } = await runMatrix(variants, {
+    costs,
     outDir,
     jobs: o.jobs,
     accel,
@@ -114,11 +123,37 @@ async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
     sinkFor: () => plain,
     ...(live ? { runJobs: runLive } : {}),
   })
+  // the next --shard split uses what this run took. A shard does not record: its sibling shards, run later
+  // from the same cache, must compute the same split (the merge of the shards records the whole run)
+  if (!o.shard) await recordTimings(summary.variants)
   process.stdout.write(formatRunTable(summary) + '\n')
   process.stdout.write(`reports: ${join(outDir, 'report.md')} ${join(outDir, 'report.html')}\n`)
   const c = countOutcomes(summary.variants)
   process.stdout.write(`daxrig: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`)
   return exit
+}
+
+async function cmdListShards(names: string[], o: { shards: number; timings?: string; json?: string }): Promise<number> {
+  const variants = await loadAll(names)
+  const { costsFor, TIMINGS_SCHEMA } = await import('./timings.js')
+  const { splitShards, formatShards } = await import('./shards.js')
+  const costs = await costsFor(variants, o.timings)
+  const cost = (v: Variant) => costs.get(v.name) ?? 1
+  const shards = splitShards(variants, o.shards, cost)
+  process.stdout.write(formatShards(shards, cost) + '\n')
+  if (o.json) {
+    // a shard plan: handed to every `run --shard I/N --timings FILE`, it gives each job the same split
+    const { writeFile, mkdir } = await import('node:fs/promises')
+    const { dirname } = await import('node:path')
+    const plan = {
+      schema: TIMINGS_SCHEMA,
+      variants: Object.fromEntries(variants.map(v => [v.name, { runSec: 0, estimateSec: cost(v) }])),
+      shards: shards.map(s => ({ index: s.index, estimateSec: s.estimateSec, variants: s.items.map(v => v.name) })),
+    }
+    await mkdir(dirname(resolve(o.json)), { recursive: true })
+    await writeFile(o.json, `${JSON.stringify(plan, null, 2)}\n`)
+  }
+  return EXIT.ok
 }
 
 async function cmdList(): Promise<number> {
@@ -215,8 +250,18 @@ export async function main(argv: string[]): Promise<number> {
   addCommon(program.command('run').argument('[names...]', 'variants, matrices or paths (default: tests/matrices/default.yaml)'))
     .description('run variants or matrices and compare every result with its expectation')
     .option('--kernel <dir>', "run every variant's machine and suites on a kernel built elsewhere (an O= build dir, or boot/ + lib/modules/)")
+    .option('--timings <file>', "estimate --shard costs from this results.json or shard plan (default: the cache's timings)")
     .action((names: string[], o: CommonOpts) => set(() => cmdRun(names, o))())
-  program.command('list').description('list variants and matrices').action(set(cmdList))
+  program
+    .command('list')
+    .argument('[names...]', 'with --shards: variants or matrices to split (default: tests/matrices/default.yaml)')
+    .option('--shards <n>', 'print the balanced split into N shards with estimated times', intArg('--shards', 1, 1000))
+    .option('--timings <file>', "estimate from this results.json or shard plan (default: the cache's timings)")
+    .option('--json <file>', 'with --shards: also write the split as a shard plan (for run --timings)')
+    .description('list variants and matrices; with --shards N, the split of a matrix into N shards')
+    .action((names: string[], o: { shards?: number; timings?: string; json?: string }) =>
+      set(() => (o.shards !== undefined ? cmdListShards(names, { ...o, shards: o.shards }) : names.length ? Promise.reject(new InputError('daxrig list takes names only with --shards N')) : cmdList()))(),
+    )
   program.command('doctor').description('report what the host has').action(set(cmdDoctor))
   program
     .command('setup')

@@ -12,11 +12,14 @@ import type { RunSummary, Variant, VariantResult } from './types.js'
 import { isInterrupted, onInterrupt } from './util/children.js'
 import { qemuVersion } from './host.js'
 import { writeRunReports } from './reports.js'
+import { splitShards } from './shards.js'
 
 export interface MatrixOptions extends Omit<RunOptions, 'outDir'> {
   outDir: string
   jobs: number
   shard?: { index: number; count: number } | undefined
+  /** estimated seconds per variant name, for a balanced --shard split (harness/timings.ts costsFor) */
+  costs?: Map<string, number> | undefined
   junit?: string | undefined
   json?: string | undefined
   /** one sink per variant (a live task list gives each its own) or one for all */
@@ -25,11 +28,14 @@ export interface MatrixOptions extends Omit<RunOptions, 'outDir'> {
   runJobs?: <T>(jobs: { name: string; run: (sink: EventSink) => Promise<T> }[], concurrency: number) => Promise<T[]>
 }
 
-/** Deterministic shard: variant i of the sorted list goes to shard i mod N (1-based I). */
-export function shardOf<T extends { name: string }>(vs: T[], index: number, count: number): T[] {
+/**
+ * Deterministic shard I of N (1-based), balanced by estimated cost (harness/shards.ts): the same variants
+ * and costs give the same split everywhere. Without costs every variant counts the same.
+ */
+export function shardOf<T extends { name: string }>(vs: T[], index: number, count: number, cost: (v: T) => number = () => 1): T[] {
   if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count)
     throw new InputError(`--shard ${index}/${count}: expected I/N with 1 ≤ I ≤ N`)
-  return [...vs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).filter((_, i) => i % count === index - 1)
+  return splitShards(vs, count, cost)[index - 1]!.items
 }
 
 /** Guest RAM plus NVDIMM backing (mapped, so it counts) per VM, and how many fit in free memory. */
@@ -97,7 +103,8 @@ export function countOutcomes(results: VariantResult[]): RunSummary['counts'] {
 }
 
 export async function runMatrix(variants: Variant[], o: MatrixOptions): Promise<{ summary: RunSummary; exit: number }> {
-  const selected = o.shard ? shardOf(variants, o.shard.index, o.shard.count) : variants
+  const costs = o.costs
+  const selected = o.shard ? shardOf(variants, o.shard.index, o.shard.count, costs ? v => costs.get(v.name) ?? 1 : undefined) : variants
   const started = new Date().toISOString()
   const jobs = jobsThatFit(selected, o.jobs)
   const results: (VariantResult | undefined)[] = new Array(selected.length)

@@ -9,6 +9,7 @@ import type { RunSummary } from '../../harness/types.js'
 import { projectRoot } from '../../harness/paths.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { parse as parseJunit } from 'junit2json'
+import { kcidbValidator } from '../helpers/kcidb.js'
 
 t.test('daxrig run (default matrix) passes on the Debian 6.1 and 6.12 kernels', async t => {
   const out = await mkdtemp(join(tmpdir(), 'daxrig-it-'))
@@ -35,6 +36,11 @@ t.test('daxrig run (default matrix) passes on the Debian 6.1 and 6.12 kernels', 
   const schema = JSON.parse(await readFile(join(projectRoot(), 'harness', 'results', 'results.schema.json'), 'utf8')) as object
   const check = new Ajv2020({ allErrors: true, strict: false }).compile(schema)
   t.ok(check(s), 'results.json validates against results.schema.json', { errors: check.errors })
+  // kcidb.json of a real run holds to the KCIDB I/O schema it declares (v4.3), ready for kcidb-submit
+  const kcidb = JSON.parse(await readFile(join(out, 'kcidb.json'), 'utf8')) as { tests: unknown[] }
+  const kcheck = kcidbValidator()
+  t.ok(kcheck(kcidb), 'kcidb.json validates against the KCIDB I/O schema v4.3', { errors: kcheck.errors })
+  t.ok(kcidb.tests.length >= 60, 'kcidb.json: a test per case and a boot test per variant')
   const junit = (await parseJunit(await readFile(join(out, 'junit.xml'), 'utf8'))) as { testsuite?: { name?: string; failures?: number; testcase?: unknown[] }[] }
   t.same((junit.testsuite ?? []).map(x => x.name).sort(), ['baseline-6.1', 'baseline-6.12'], 'junit.xml: one suite per variant')
   t.ok((junit.testsuite ?? []).every(x => (x.testcase?.length ?? 0) >= 30 && !x.failures), 'junit.xml: every case, no failure')

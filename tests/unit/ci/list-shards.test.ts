@@ -1,0 +1,46 @@
+// `daxrig list --shards N`: the split a shard run will use, with estimates; --timings overrides; --json plan.
+import t from 'tap'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { daxrig } from '../../integration/helpers.js'
+
+const shardLines = (out: string) => out.split('\n').filter(l => l.startsWith('shard '))
+const namesOf = (line: string) => [...line.matchAll(/([a-z0-9.-]+) \(\d/g)].map(m => m[1]!)
+
+t.test('list --shards 3 seeds: every seed variant once, an estimate per shard; the same twice', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'daxrig-shards-'))
+  // an empty cache: estimates from the variants' shapes only, whatever this machine ran before
+  const env = { XDG_CACHE_HOME: dir, DAXRIG_CACHE: '' }
+  const a = await daxrig(['list', '--shards', '3', 'seeds'], env)
+  t.equal(a.code, 0, a.out)
+  const lines = shardLines(a.stdout)
+  t.equal(lines.length, 3)
+  t.same(lines.flatMap(namesOf).sort().length, 11, 'the 11 seed variants')
+  t.equal(new Set(lines.flatMap(namesOf)).size, 11, 'each once')
+  const est = lines.map(l => Number(/~\s*([\d.]+)s/.exec(l)?.[1]))
+  t.ok(Math.max(...est) <= 1.3 * Math.min(...est), `estimates within 30 %: ${est.join(' / ')}`)
+  t.equal((await daxrig(['list', '--shards', '3', 'seeds'], env)).stdout, a.stdout, 'deterministic')
+
+  // measured timings move a variant: one that took 5 minutes last time gets a shard of its own
+  const results = {
+    schema: 'daxrig-results/1',
+    variants: [{ variant: 'vfio-pin-6.1', verdict: 'ok', timings: { kernel: 0, total: 300 } }],
+  }
+  await writeFile(join(dir, 'last.json'), JSON.stringify(results))
+  const b = await daxrig(['list', '--shards', '3', 'seeds', '--timings', join(dir, 'last.json'), '--json', join(dir, 'plan.json')], env)
+  t.equal(b.code, 0, b.out)
+  t.ok(shardLines(b.stdout).some(l => /1 variant\(s\): vfio-pin-6\.1 \(5m00s\)/.test(l)), b.stdout)
+  const plan = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')) as { schema: string; shards: { variants: string[] }[] }
+  t.equal(plan.schema, 'daxrig-timings/1')
+  t.same(plan.shards.map(s => s.variants), shardLines(b.stdout).map(namesOf), 'the plan is the printed split')
+  // a plan read back gives the same split
+  const c = await daxrig(['list', '--shards', '3', 'seeds', '--timings', join(dir, 'plan.json')], env)
+  t.same(shardLines(c.stdout), shardLines(b.stdout))
+
+  t.equal((await daxrig(['list', 'seeds'], env)).code, 2, 'names without --shards: bad input')
+  t.equal((await daxrig(['list', '--shards', '0'], env)).code, 2)
+  const bad = await daxrig(['list', '--shards', '2', '--timings', join(dir, 'nope.json')], env)
+  t.equal(bad.code, 2)
+  t.match(bad.out, /--timings: cannot read/)
+})
