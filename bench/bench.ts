@@ -10,6 +10,9 @@
 //   src-rebuild  — the demo series plus a fresh one-file patch: rebuild one file, boot, run vfio_pin
 //   bisect-warm  — `daxrig bisect vfio-pin-demo-6.1 --test vfio_pin.vfio_map_fsdax`, every prefix cached
 //   bisect-cold  — the same after removing the demo's prefix kernels (build tree and ccache stay warm)
+//   topologies   — per topology variant (label-less baseline, a labelled DIMM, three namespaces on one DIMM, NUMA):
+//                  the warm run and its guest setup (ndctl, mkfs, mounts) from the guest's timestamps
+//   ports        — the warm patchcheck of each forward-port (every prefix cached: boots and tests only)
 //   src-cold     — the demo variant's base kernel (prefix 0) from an empty cache and an empty ccache: unpack
 //                  linux-source-6.1, merge the fragments, build, boot, test. Not in the default list (~8 min a run):
 //                  npm run bench -- --only src-cold --cold-runs 3
@@ -37,7 +40,7 @@ const arg = (name: string, def: string) => {
 }
 const RUNS = Number(arg('runs', '5'))
 const COLD_RUNS = Number(arg('cold-runs', '3'))
-const ONLY = arg('only', 'floor,warm-1,warm,jobs2,cold,suites,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
+const ONLY = arg('only', 'floor,warm-1,warm,jobs2,cold,suites,topologies,ports,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
 // the launcher users run, on the compiled dist/ that npm ci builds (an edited tree would otherwise time tsx)
 const cli = join(projectRoot(), 'bin', 'daxrig.js')
 await execa(process.execPath, [join(projectRoot(), 'scripts', 'build-dist.mjs')], { stdio: 'inherit' })
@@ -126,6 +129,24 @@ await benchCase('jobs2', async () => {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', '--jobs', '2', '--accel', 'tcg', '--out', join(outDir, `j2-${i}`)])))
   record('jobs2', runs)
+})
+await benchCase('topologies', async () => {
+  for (const name of ['baseline-6.1', 'topo-label-6.1', 'topo-namespaces-6.1', 'topo-numa-6.1']) {
+    await daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `t-${name}-prime`)])
+    const runs: number[] = []
+    for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `t-${name}-${i}`)])))
+    const parts = await Promise.all(runs.map((_, i) => guestSplit(join(outDir, `t-${name}-${i}`, name, 'console.log'))))
+    record(`topology ${name}`, runs)
+    record(`topology ${name} guest setup`, parts.map(p => p.setup))
+  }
+})
+await benchCase('ports', async () => {
+  for (const name of ['map-direct-v5-port-6.1', 'daxfile-rfc-port-6.1']) {
+    await daxrig(['patchcheck', name, '--accel', 'tcg', '--out', join(outDir, `pc-${name}-prime`)])
+    const runs: number[] = []
+    for (let i = 0; i < Math.min(RUNS, 3); i++) runs.push(await timed(() => daxrig(['patchcheck', name, '--accel', 'tcg', '--out', join(outDir, `pc-${name}-${i}`)])))
+    record(`patchcheck ${name} (warm)`, runs)
+  }
 })
 await benchCase('suites', async () => {
   const per = new Map<string, number[]>()
