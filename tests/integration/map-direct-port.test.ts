@@ -52,6 +52,7 @@ t.test('the whole series: every md_* case passes, the kernel is built from the 5
 t.test('patchcheck: every prefix behaves as the per-prefix expectations say', async t => {
   const r = await daxrig(['patchcheck', 'map-direct-v5-port-6.1', '--out', await out()])
   t.equal(r.code, 0, r.out.slice(-4000))
+  t.notMatch(r.stdout, /→ bad/, 'no prefix fails a case')
   for (const s of ['mm: add VM_DIRECT', 'introduce S_IOMAP_SEALED', 'introduce mmap3', 'introduce MAP_DIRECT', 'add F_MAP_DIRECT'])
     t.match(r.stdout, s)
 })
@@ -76,8 +77,26 @@ t.test('bisect names the broken sixth patch, and the series without it is good a
   const res = join(work, 'bisect')
   const r = await daxrig(['bisect', variant, '--test', 'map_sync.xfs_msv_sync', '--out', res])
   t.equal(r.code, 0, r.out.slice(-3000))
-  t.match(r.stdout, /first bad patch: 6\/6 xfs: advertise MAP_DIRECT instead of MAP_SYNC/)
+  t.match(r.stdout, /first bad patch: 6\/6 xfs: MAP_DIRECT without MAP_SYNC and without the seal/)
   t.match(r.stdout, /^verified: the series without 6\/6 is good again/m, 'the revert check confirms the culprit')
   const j = JSON.parse(await readFile(join(res, 'results.json'), 'utf8')) as { verification?: { outcome: string; without: number } }
   t.match(j.verification, { outcome: 'confirmed', without: 6 })
+
+  // The same kernel (cached by the bisect) shows what the map_direct cases catch when the seal is missing:
+  // every case that depends on it fails, the others still pass.
+  const run = join(work, 'run')
+  const w = await daxrig(['run', variant, '--out', run])
+  t.equal(w.code, 1, 'the broken series is a regression')
+  const s = JSON.parse(await readFile(join(run, 'results.json'), 'utf8')) as RunSummary
+  const failed = s.variants[0]!.cases.filter(c => c.status === 'fail').map(c => c.id).sort()
+  const sealCases = [
+    'md_seal_truncate', 'md_seal_fallocate', 'md_seal_extend_write', 'md_seal_punch', 'md_seal_reflink', 'md_hole_sigbus',
+    'md_seal_second_map', 'md_seal_partial_munmap', 'md_seal_fork', 'md_seal_mremap', 'md_seal_exit', 'md_falloc_sigbus',
+    'md_hole_write', 'md_swapext', 'md_dedupe', 'md_plain_mmap_noseal',
+  ].map(c => `map_direct.${c}`)
+  for (const id of sealCases) t.ok(failed.includes(id), `${id} fails without the seal`)
+  t.ok(failed.includes('map_sync.xfs_msv_sync'), 'MAP_SYNC on xfs is refused again')
+  for (const id of ['md_ok', 'md_reflink_sigbus', 'md_nondax', 'md_fcntl_grant', 'md_fcntl_prot_read', 'md_private'])
+    t.equal(s.variants[0]!.cases.find(c => c.id === `map_direct.${id}`)?.status, 'pass', `${id} does not need the seal`)
+  t.notOk(failed.some(id => id.startsWith('map_sync.') && !id.startsWith('map_sync.xfs_')), 'only xfs map_sync cases change')
 })
