@@ -27,10 +27,13 @@ git -C "$tree" -c user.name="$who" -c user.email="$mail" format-patch -q --zero-
 
 # fill in the cover letter: subject from the cover file's first line, body from the rest
 subject=$(head -1 "$cover")
-python3 - "$tmp/0000-cover-letter.patch" "$cover" "$subject" <<'PY'
-import sys
-path, cover, subject = sys.argv[1:4]
+date=$(git -C "$tree" log -1 --format=%aD "$tip")
+python3 - "$tmp/0000-cover-letter.patch" "$cover" "$subject" "$date" <<'PY'
+import re, sys
+path, cover, subject, date = sys.argv[1:5]
 text = open(path).read()
+# the cover's date is the tip commit's, so regenerating from the same commits changes nothing
+text = re.sub(r'^Date: .*$', 'Date: ' + date, text, count=1, flags=re.M)
 body = open(cover).read().split('\n', 1)[1].strip('\n')
 assert '*** SUBJECT HERE ***' in text and '*** BLURB HERE ***' in text
 text = text.replace('*** SUBJECT HERE ***', subject).replace('*** BLURB HERE ***', body)
