@@ -39,7 +39,9 @@ const CASE_IDS: Record<string, string[]> = {
   map_direct: [
     'md_probe', 'md_ok', 'md_noprot_write', 'md_private', 'md_anon', 'md_nocap', 'md_fcntl_grant', 'md_seal_truncate',
     'md_seal_fallocate', 'md_seal_extend_write', 'md_seal_punch', 'md_seal_reflink', 'md_hole_sigbus', 'md_nondax',
-    'md_other_fs', 'md_legacy_mmap_bit',
+    'md_other_fs', 'md_mmap3_unknown_bit', 'md_seal_second_map', 'md_seal_partial_munmap', 'md_seal_fork',
+    'md_seal_mremap', 'md_seal_exit', 'md_falloc_sigbus', 'md_hole_write', 'md_swapext', 'md_dedupe',
+    'md_reflink_sigbus', 'md_fcntl_prot_read', 'md_plain_mmap_noseal', 'md_legacy_mmap_bit',
   ],
   daxfile: [
     'dc_probe', 'dc_badflags', 'dc_nondax', 'dc_nonreg',
