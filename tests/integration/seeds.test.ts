@@ -16,8 +16,8 @@ const MISSING_INTERFACE: Record<string, RegExp> = {
   'map_sync.devdax_': /\bdevice-dax\b.*\bDAXRIG_DEVDAX unset\b/,
   'mm_users.kcov_mmap': /\bkcov not in this kernel\b.*\bCONFIG_KCOV\b/,
   // the daxfile port: what the machine or 6.1 cannot do, not a missing interface of the series
-  'daxfile.dc_ficlone_': /\bcannot reflink here\b/,
-  'daxfile.dc_swapon_busy_': /\bcannot swap on a \w+ DAX file\b/,
+  'daxfile.dc_ficlone_': /\bcannot reflink here\b|\bdaxctl\b.*\bnot (in this kernel|declared by the variant)\b/,
+  'daxfile.dc_swapon_busy_': /\bcannot swap on a \w+ DAX file\b|\bdaxctl\b.*\bnot (in this kernel|declared by the variant)\b/,
 }
 
 function interfaceRule(id: string): RegExp | undefined {
