@@ -96,6 +96,22 @@ t.test('a broken variant makes git bisect run abort instead of blaming a commit'
   t.match(String(r.all), /not a verdict about the kernel/)
 })
 
+t.test('the series as a git range whose last patch ends in a context line: every prefix builds, patchcheck exits 0', async t => {
+  const last = (await git('format-patch', '-1', '--stdout', '--no-signature', 'HEAD')).stdout.replace(/\n+$/, '').split('\n')
+  t.match(last.at(-1), /^ /, 'the range\'s last patch ends in a context line')
+  const range = variantText('HEAD~5')
+    .replace('name: own-tree', 'name: own-tree-range')
+    .replace('  config: [base, nvdimm, vfio]', '  patches: {git-range: HEAD~5..HEAD}\n  config: [base, nvdimm, vfio]')
+    .replace('{verdict: fail, reason: "the series\' 3rd commit lets fsdax pins through"}', '{verdict: fail, from: 3, reason: "3/5 lets fsdax pins through"}')
+    .replace('- {match: dax_disassociate_entry, reason:', '- {match: dax_disassociate_entry, from: 3, reason:')
+  await writeFile(join(work, 'own-tree-range.yaml'), range)
+  const out = join(work, 'out-range')
+  const r = await daxrig(['patchcheck', join(work, 'own-tree-range.yaml'), '--out', out])
+  t.equal(r.code, 0, r.out.slice(-3000))
+  const res = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { rows: { patch: number; verdict: string; builds?: boolean }[] }
+  t.same(res.rows.map(x => [x.patch, x.verdict, x.builds]), [0, 1, 2, 3, 4, 5].map(k => [k, 'good', true]), 'every prefix applies, builds and is as expected')
+})
+
 t.test('the repository deleted: a cached commit still runs; HEAD gives one clear line', async t => {
   const third = (await git('rev-list', '--reverse', 'HEAD~5..HEAD')).stdout.trim().split('\n')[2]!
   await rm(repo, { recursive: true, force: true })
