@@ -250,10 +250,10 @@ run_tests() {
 	for t in "$@"; do
 		i=$((i + 1))
 		log "running $t"
-		mkdir -p /tmp/work/$t
+		mkdir -p /tmp/programs/$t
 		rm -f /tmp/status
 		# stderr goes to the console (diagnostics), stdout is the program's KTAP
-		(cd /tmp/work/$t && /bin/daxrig-relay --run "$DAXRIG_PER_TEST_TIMEOUT" /tmp/status /tests/$t) >&3
+		(cd /tmp/programs/$t && /bin/daxrig-relay --run "$DAXRIG_PER_TEST_TIMEOUT" /tmp/status /tests/$t) >&3
 		end=$(sed -n 1p /tmp/status 2>/dev/null)
 		left=$(sed -n 's/^left //p' /tmp/status 2>/dev/null)
 		[ "${left:-0}" -gt 0 ] && res "# daxrig-left: $t $left"
