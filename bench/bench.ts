@@ -12,6 +12,9 @@
 //   bisect-cold  — the same after removing the demo's prefix kernels (build tree and ccache stay warm)
 //   topologies   — per topology variant (label-less baseline, a labelled DIMM, three namespaces on one DIMM, NUMA):
 //                  the warm run and its guest setup (ndctl, mkfs, mounts) from the guest's timestamps
+//   own-tree     — a user's repository (the 6.1 tree + the demo series as commits, a fresh nonce per bench run):
+//                  one `daxrig check` per commit in the order git bisect visits them, each timed (build + boot +
+//                  test) with the cache's growth (kernels and trees) per step
 //   ports        — the warm patchcheck of each forward-port (every prefix cached: boots and tests only)
 //   src-cold     — the demo variant's base kernel (prefix 0) from an empty cache and an empty ccache: unpack
 //                  linux-source-6.1, merge the fragments, build, boot, test. Not in the default list (~8 min a run):
@@ -40,7 +43,7 @@ const arg = (name: string, def: string) => {
 }
 const RUNS = Number(arg('runs', '5'))
 const COLD_RUNS = Number(arg('cold-runs', '3'))
-const ONLY = arg('only', 'floor,warm-1,warm,jobs2,cold,suites,topologies,ports,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
+const ONLY = arg('only', 'floor,warm-1,warm,jobs2,cold,suites,topologies,ports,own-tree,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
 // the launcher users run, on the compiled dist/ that npm ci builds (an edited tree would otherwise time tsx)
 const cli = join(projectRoot(), 'bin', 'daxrig.js')
 await execa(process.execPath, [join(projectRoot(), 'scripts', 'build-dist.mjs')], { stdio: 'inherit' })
@@ -147,6 +150,46 @@ await benchCase('ports', async () => {
     for (let i = 0; i < Math.min(RUNS, 3); i++) runs.push(await timed(() => daxrig(['patchcheck', name, '--accel', 'tcg', '--out', join(outDir, `pc-${name}-${i}`)])))
     record(`patchcheck ${name} (warm)`, runs)
   }
+})
+await benchCase('own-tree', async () => {
+  const base = await ensureTree(await resolveBase({ kind: 'source', sourcePackage: 'linux-source-6.1', suite: 'bookworm', config: [] }))
+  // a fixed path: the rig keeps one tree per repository, so later bench runs reuse it as a user's desk would
+  const repo = join(tmpdir(), 'daxrig-bench-own-tree')
+  await rm(repo, { recursive: true, force: true })
+  await execa('git', ['clone', '-q', base.src, repo])
+  const git = (...a: string[]) => execa('git', ['-C', repo, '-c', 'user.name=daxrig bench', '-c', 'user.email=bench@localhost', ...a])
+  const panic = join(repo, 'kernel', 'panic.c')
+  await writeFile(panic, `/* daxrig bench ${Date.now()} */\n${await readFile(panic, 'utf8')}`)
+  await git('commit', '-qam', 'bench: a nonce, so this run builds its own kernels')
+  const demoDir = join(projectRoot(), 'tests', 'patches', demo.replace(/-6\.1$/, ''))
+  await git('am', '-q', ...(await readdir(demoDir)).filter(f => /^000[1-9]/.test(f)).sort().map(f => join(demoDir, f)))
+  const commits = (await git('rev-list', '--reverse', 'HEAD~6..HEAD')).stdout.trim().split('\n')
+  const variant = (await readFile(join(projectRoot(), 'tests', 'variants', `${demo}.yaml`), 'utf8'))
+    .replace(/^name: .*$/m, 'name: bench-own-tree')
+    .replace(/^ {2}source: .*$/m, `  source: {git: ${repo}, ref: HEAD}`)
+    .replace(/^ {2}patches: .*\n/m, '')
+    .replace(/, from: 3/g, '')
+    .replace(/^ {4}from: 3\n/m, '')
+  const file = join(outDir, 'bench-own-tree.yaml')
+  await writeFile(file, variant)
+  const cacheKiB = async () => {
+    const r = await execa('du', ['-sk', join(cacheRoot(), 'kernels'), join(cacheRoot(), 'trees')], { reject: false })
+    return r.stdout.split('\n').reduce((n, l) => n + Number(l.split('\t')[0] || 0), 0)
+  }
+  const steps: number[] = []
+  const growth: number[] = []
+  // git bisect over 6 commits (good = the nonce, bad = the last): the middle, then halves
+  for (const c of [commits[3], commits[1], commits[2], commits[5]]) {
+    await git('checkout', '-q', c!)
+    const before = await cacheKiB()
+    steps.push(await timed(async () => {
+      const r = await execa(process.execPath, [cli, 'check', file, '--test', 'vfio_pin.vfio_map_fsdax', '--out', join(outDir, `ot-${c}`)], { reject: false, env: { ...process.env, CI: 'true' }, all: true })
+      if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`check at ${c} exited ${r.exitCode}: ${String(r.all).split('\n').slice(-5).join('\n')}`)
+    }))
+    growth.push((await cacheKiB() - before) / 1024)
+  }
+  record('own-tree step (build+boot+test)', steps)
+  record('own-tree step cache growth (MiB)', growth)
 })
 await benchCase('suites', async () => {
   const per = new Map<string, number[]>()
