@@ -18,8 +18,8 @@ import { withFreshMedia } from './vm/media.js'
 import { defaultBios, requireHost } from './host.js'
 import { plainSink } from './ui/render.js'
 import { formatRunTable } from './ui/table.js'
-import { countOutcomes, readSummary } from './run-matrix.js'
-import { writeRunReports } from './reports.js'
+import { countOutcomes, readSummary } from './run/batch.js'
+import { writeRunReports } from './run/reports.js'
 import type { RunSummary, Variant } from './types.js'
 import type { EventSink } from './events.js'
 
@@ -215,7 +215,7 @@ async function cmdMerge(dirs: string[], out: string): Promise<number> {
   await writeRunReports(merged, resolve(out), {})
   await writeFile(join(out, 'merged-from.txt'), dirs.map(d => resolve(d)).join('\n') + '\n')
   // a merge of CI shards is the whole run: the next pipeline's split uses its durations
-  await (await import('./timings.js')).recordTimings(variants)
+  await (await import('./run/timings.js')).recordTimings(variants)
   process.stdout.write(formatRunTable(merged) + '\n')
   const c = merged.counts
   process.stdout.write(`daxrig: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`)

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { EXIT, exitCodeFor, InfraError, InputError } from './errors.js'
 import { loadVariant } from './config/variant.js'
-import { listNames, loadMatrix, matricesDir, resolveTargets, variantsDir } from './config/matrix.js'
+import { listNames, loadMatrix, matricesDir, resolveTargets, variantsDir } from './config/selection.js'
 import { setVerbose } from './util/exec.js'
 import { installSignalHandlers } from './util/children.js'
 import { defaultBios, HOST_NEEDS, installPackages, missingNeeds, qemuVersion, requireHost } from './host.js'
@@ -15,7 +15,7 @@ import type { Accel } from './vm/qemu-args.js'
 import { getKernel } from './kernel/index.js'
 import { plainSink, isInteractive } from './ui/render.js'
 import { runLive } from './ui/live.js'
-import { countOutcomes, prepareOutDir, runMatrix } from './run-matrix.js'
+import { countOutcomes, prepareOutDir, runMatrix } from './run/batch.js'
 import { formatRunTable } from './ui/table.js'
 import { cacheRoot } from './cache/store.js'
 import type { Variant } from './types.js'
@@ -100,10 +100,10 @@ async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
   const outDir = await prepareOutDir(o.out)
   plain({ type: 'log', level: 'info', message: `daxrig run: ${variants.length} variant(s) → ${outDir}` })
   const accel = await chooseAccel(o.accel, variants[0]!, plain)
-  const { costsFor, recordTimings } = await import('./timings.js')
+  const { costsFor, recordTimings } = await import('./run/timings.js')
   const costs = o.shard ? await costsFor(variants, o.timings) : undefined
   if (o.shard && costs) {
-    const { splitShards, fmtSec } = await import('./shards.js')
+    const { splitShards, fmtSec } = await import('./run/shards.js')
     const mine = splitShards(variants, o.shard.count, v => costs.get(v.name) ?? 1)[o.shard.index - 1]!
     plain({ type: 'log', level: 'info', message: `shard ${o.shard.index}/${o.shard.count}: ${mine.items.map(v => v.name).join(', ') || '(no variant)'} (estimated ${fmtSec(mine.estimateSec)}${o.timings ? `, timings from ${o.timings}` : ''})` })
   }
@@ -135,8 +135,8 @@ async function cmdRun(names: string[], o: CommonOpts): Promise<number> {
 
 async function cmdListShards(names: string[], o: { shards: number; timings?: string; json?: string }): Promise<number> {
   const variants = await loadAll(names)
-  const { costsFor, TIMINGS_SCHEMA } = await import('./timings.js')
-  const { splitShards, formatShards } = await import('./shards.js')
+  const { costsFor, TIMINGS_SCHEMA } = await import('./run/timings.js')
+  const { splitShards, formatShards } = await import('./run/shards.js')
   const costs = await costsFor(variants, o.timings)
   const cost = (v: Variant) => costs.get(v.name) ?? 1
   const shards = splitShards(variants, o.shards, cost)

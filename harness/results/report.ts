@@ -1,6 +1,6 @@
 // Human reports: report.md and a self-contained report.html (variants × cases matrix, crash excerpts, timings, links).
 import type { ConsoleFinding, RunSummary, VariantResult } from '../types.js'
-import { buildMatrix, cellKind, cellText, CELL_LABEL, formatTimings, type CellKind } from './matrix.js'
+import { buildMatrix, cellKind, cellText, CELL_LABEL, formatTimings, type CellKind } from './case-grid.js'
 import { escapeHtml, escapeMarkdownInline, markdownCodeBlock } from './sanitize.js'
 import { countsLine } from './verdict.js'
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadVariant } from '../../../harness/config/variant.js'
 import { InputError } from '../../../harness/errors.js'
-import { resolveTargets } from '../../../harness/config/matrix.js'
+import { resolveTargets } from '../../../harness/config/selection.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'daxrig-variant-'))
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runVm } from '../../../harness/vm/runner.js'
-import { evaluateRun } from '../../../harness/evaluate.js'
+import { evaluateRun } from '../../../harness/run/evaluate.js'
 import { loadVariant } from '../../../harness/config/variant.js'
 
 const fake = (n: string) => join(process.cwd(), 'tests/fixtures/fake-qemu', n)

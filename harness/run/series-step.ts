@@ -4,15 +4,15 @@
 // series, while a bisection walks all of them.
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { nullSink, type EventSink } from './events.js'
-import { InputError, UntestableError } from './errors.js'
-import { getKernel } from './kernel/index.js'
-import { loadSeries, type SeriesPatch } from './kernel/source.js'
+import { nullSink, type EventSink } from '../events.js'
+import { InputError, UntestableError } from '../errors.js'
+import { getKernel } from '../kernel/index.js'
+import { loadSeries, type SeriesPatch } from '../kernel/source.js'
 import { runVariant, type RunOptions } from './pipeline.js'
-import { globToRegExp } from './results/verdict.js'
-import type { StepResult, StepRunner, StepStage } from './bisect/types.js'
-import type { CaseOutcome, Variant, VariantResult } from './types.js'
-import { hashValue } from './cache/store.js'
+import { globToRegExp } from '../results/verdict.js'
+import type { StepResult, StepRunner, StepStage } from '../bisect/types.js'
+import type { CaseOutcome, Variant, VariantResult } from '../types.js'
+import { hashValue } from '../cache/store.js'
 
 /** ID is a case id (`program.case`), a program name, or a glob. */
 export function testMatcher(id: string): (caseId: string) => boolean {

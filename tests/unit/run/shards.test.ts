@@ -1,8 +1,8 @@
-// Balanced shards (harness/shards.ts): deterministic, balanced, timings override the shape estimate.
+// Balanced shards (harness/run/shards.ts): deterministic, balanced, timings override the shape estimate.
 import t from 'tap'
-import { COST, estimateSeconds, splitShards, type CostInput } from '../../harness/shards.js'
-import { shardOf } from '../../harness/run-matrix.js'
-import { timingsFrom } from '../../harness/timings.js'
+import { COST, estimateSeconds, splitShards, type CostInput } from '../../../harness/run/shards.js'
+import { shardOf } from '../../../harness/run/batch.js'
+import { timingsFrom } from '../../../harness/run/timings.js'
 
 const pre = (name: string, programs = 3, dimms = 2): CostInput => ({ name, kind: 'prebuilt', programs, dimms, vfio: false, kernelCached: true })
 const src = (name: string, kernelCached: boolean): CostInput => ({ name, kind: 'source', programs: 2, dimms: 2, vfio: true, kernelCached })

@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs'
 import { freemem } from 'node:os'
 import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
-import type { EventSink } from './events.js'
-import { EXIT, InputError } from './errors.js'
+import type { EventSink } from '../events.js'
+import { EXIT, InputError } from '../errors.js'
 import { runVariant, type RunOptions } from './pipeline.js'
-import type { RunSummary, Variant, VariantResult } from './types.js'
-import { isInterrupted, onInterrupt } from './util/children.js'
-import { qemuVersion } from './host.js'
+import type { RunSummary, Variant, VariantResult } from '../types.js'
+import { isInterrupted, onInterrupt } from '../util/children.js'
+import { qemuVersion } from '../host.js'
 import { writeRunReports } from './reports.js'
 import { splitShards } from './shards.js'
 
@@ -18,7 +18,7 @@ export interface MatrixOptions extends Omit<RunOptions, 'outDir'> {
   outDir: string
   jobs: number
   shard?: { index: number; count: number } | undefined
-  /** estimated seconds per variant name, for a balanced --shard split (harness/timings.ts costsFor) */
+  /** estimated seconds per variant name, for a balanced --shard split (harness/run/timings.ts costsFor) */
   costs?: Map<string, number> | undefined
   junit?: string | undefined
   json?: string | undefined
@@ -29,7 +29,7 @@ export interface MatrixOptions extends Omit<RunOptions, 'outDir'> {
 }
 
 /**
- * Deterministic shard I of N (1-based), balanced by estimated cost (harness/shards.ts): the same variants
+ * Deterministic shard I of N (1-based), balanced by estimated cost (harness/run/shards.ts): the same variants
  * and costs give the same split everywhere. Without costs every variant counts the same.
  */
 export function shardOf<T extends { name: string }>(vs: T[], index: number, count: number, cost: (v: T) => number = () => 1): T[] {

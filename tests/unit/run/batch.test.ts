@@ -4,8 +4,8 @@ import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { countOutcomes, exitCodeOf, jobsThatFit, shardOf } from '../../harness/run-matrix.js'
-import type { CaseOutcome, RunSummary, RunVerdict, VariantResult } from '../../harness/types.js'
+import { countOutcomes, exitCodeOf, jobsThatFit, shardOf } from '../../../harness/run/batch.js'
+import type { CaseOutcome, RunSummary, RunVerdict, VariantResult } from '../../../harness/types.js'
 
 const c = (id: string, status: CaseOutcome['status'], verdict: CaseOutcome['verdict']): CaseOutcome => ({
   id, status, verdict, detail: '', diagnostics: [], expected: verdict === 'known-failure' ? 'fail' : status === 'skip' ? 'skip' : 'pass',

@@ -1,10 +1,10 @@
 // Glue between the VM runner and results/: parse the results channel, classify the console, decide.
-import type { CaseOutcome, ConsoleFinding, RunVerdict, Variant } from './types.js'
-import type { VmRun } from './vm/runner.js'
-import { parseResultsChannel } from './results/ktap.js'
-import { channelNotes, unframe } from './results/channel.js'
-import { classifyConsole } from './results/classify.js'
-import { computeVerdict } from './results/verdict.js'
+import type { CaseOutcome, ConsoleFinding, RunVerdict, Variant } from '../types.js'
+import type { VmRun } from '../vm/runner.js'
+import { parseResultsChannel } from '../results/ktap.js'
+import { channelNotes, unframe } from '../results/channel.js'
+import { classifyConsole } from '../results/classify.js'
+import { computeVerdict } from '../results/verdict.js'
 
 export interface Evaluation {
   cases: CaseOutcome[]

@@ -1,6 +1,6 @@
 // Small pure pieces of the per-variant pipeline: names that reach the file system, the replay note above qemu.cmdline.
 import t from 'tap'
-import { replayNote, safeName } from '../../harness/pipeline.js'
+import { replayNote, safeName } from '../../../harness/run/pipeline.js'
 
 t.test('the replay note recreates every backing file at its size, then the command follows', async t => {
   const note = replayNote('/tmp/daxrig-nv-Ab1', [512 * 2 ** 20, 1024 * 2 ** 20 + 2 * 2 ** 20], ['/tmp/daxrig-nv-Ab1/nv0.img', '/tmp/daxrig-nv-Ab1/nv1.img'])

@@ -1,8 +1,8 @@
 // Balanced shards: estimate what each variant costs and split a matrix so that every shard takes about as
 // long. Pure: the same variants, timings and cache facts give the same split on every machine, which is
 // what lets N CI jobs each compute their own shard without talking to each other.
-import { InputError } from './errors.js'
-import type { Variant } from './types.js'
+import { InputError } from '../errors.js'
+import type { Variant } from '../types.js'
 
 /** What the estimate needs to know about one variant (everything else about it does not change its cost). */
 export interface CostInput {

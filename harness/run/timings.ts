@@ -2,10 +2,10 @@
 // --timings, or the timings file in the rig's cache that every unsharded run and every merge updates).
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cacheRoot, withLock } from './cache/store.js'
-import { InputError } from './errors.js'
+import { cacheRoot, withLock } from '../cache/store.js'
+import { InputError } from '../errors.js'
 import { costInputOf, estimateSeconds, type Timings, type VariantTiming } from './shards.js'
-import type { RunSummary, Variant, VariantResult } from './types.js'
+import type { RunSummary, Variant, VariantResult } from '../types.js'
 
 export const TIMINGS_SCHEMA = 'daxrig-timings/1'
 

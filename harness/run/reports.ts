@@ -2,8 +2,8 @@
 // plus copies where --json / --junit asked for them.
 import { copyFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { RunSummary } from './types.js'
-import { writeReports } from './results/writers.js'
+import type { RunSummary } from '../types.js'
+import { writeReports } from '../results/writers.js'
 
 export async function writeRunReports(s: RunSummary, outDir: string, o: { junit?: string | undefined; json?: string | undefined }): Promise<void> {
   await writeReports(s, outDir)
