@@ -15,9 +15,15 @@ export class InputError extends Error {
   override name = 'InputError'
   /** where: `file:line` when known */
   readonly where: string | undefined
-  constructor(message: string, where?: string) {
+  /**
+   * the input field at fault (`kernel.suite`, `kernel.package`), when a layer that does not know the file finds it
+   * wrong: the caller that knows the file maps the field to its line
+   */
+  readonly field: string | undefined
+  constructor(message: string, where?: string, field?: string) {
     super(where ? `${where}: ${message}` : message)
     this.where = where
+    this.field = field
   }
 }
 

@@ -1,4 +1,5 @@
 // Types shared by every stage of the pipeline: variant → kernel → image → VM → console → results.
+import type { GuestTimeline } from './vm/guest-progress.js'
 
 export type Expectation = 'pass' | 'fail' | 'skip'
 
@@ -148,6 +149,8 @@ export interface KernelArtifact {
   imageHash: string
   /** how it was obtained, for the report */
   description: string
+  /** the build's full log in the rig's cache (source kernels) */
+  buildLog?: string
 }
 
 /** Status of one test case after KTAP parsing. */
@@ -214,7 +217,11 @@ export interface VariantResult {
   expectedVerdict?: RunVerdict
   /** one line explaining the verdict */
   summary: string
-  kernel?: { id: string; release: string; description: string; imageHash: string }
+  kernel?: { id: string; release: string; description: string; imageHash: string; buildLog?: string }
+  /** set when the run stopped before its tests could be judged: what kind of failure, at which stage */
+  failure?: RunFailure
+  /** what the guest reported of its progress (guest clock), for timings; absent when no VM ran */
+  guest?: GuestTimeline
   cases: CaseOutcome[]
   findings: ConsoleFinding[]
   timings: Record<string, number>
@@ -222,6 +229,16 @@ export interface VariantResult {
   artifacts: Record<string, string>
   /** what the run showed that is not a verdict (processes a program left behind, channel noise, a console flood) */
   notes?: string[]
+}
+
+/**
+ * Why a run has no test verdict. `kind` is the class of failure (the exit-code family); `stage` is where it
+ * happened: a patch that does not apply, a config or build that fails, the image, the boot. Consumers (bisect,
+ * patchcheck, reports) read these fields, never the summary's wording.
+ */
+export interface RunFailure {
+  kind: 'bad-input' | 'untestable' | 'infra' | 'interrupted'
+  stage: 'variant' | 'kernel' | 'apply' | 'config' | 'build' | 'image' | 'boot'
 }
 
 export interface RunSummary {

@@ -19,9 +19,9 @@ export async function getKernel(v: Variant, opts: KernelRequest): Promise<Kernel
   } catch (e) {
     // an unknown package or suite is only found at the registry: point back at the variant's line
     if (e instanceof InputError && !e.where && v.kernel.where) {
-      const at = /suite/.test(e.message) ? v.kernel.where.suite : v.kernel.where.package
+      const at = e.field === 'kernel.suite' ? v.kernel.where.suite : v.kernel.where.package
       const colon = at.lastIndexOf(': ')
-      throw new InputError(`${at.slice(colon + 2)}: ${e.message}`, at.slice(0, colon))
+      throw new InputError(`${at.slice(colon + 2)}: ${e.message}`, at.slice(0, colon), e.field)
     }
     throw e
   }

@@ -68,7 +68,7 @@ async function ensureIndex(suite: string, events: EventSink, force = false): Pro
     events({ type: 'log', level: 'info', message: `updating the apt index for ${suite}` })
     const r = await run('apt-get', [...aptOpts(suite), '-q', 'update'])
     if (r.exitCode !== 0 || /^E: /m.test(r.all)) {
-      if (/does not have a Release file|404\s+Not Found/.test(r.all)) throw new InputError(`unknown Debian suite "${suite}"`)
+      if (/does not have a Release file|404\s+Not Found/.test(r.all)) throw new InputError(`unknown Debian suite "${suite}"`, undefined, 'kernel.suite')
       throw new InfraError(`apt-get update for ${suite} failed: ${r.all.split('\n').filter(l => /^(E|W):/.test(l)).slice(0, 3).join(' | ')}`)
     }
     await writeFile(stamp, String(Date.now()))
@@ -83,7 +83,7 @@ export async function aptDownload(pkg: string, suite: string, dir: string, event
     await ensureIndex(suite, events, true) // a stale index can miss a new ABI bump
     r = await run('apt-get', [...aptOpts(suite), '-q', 'download', pkg], { cwd: dir })
     if (/Unable to locate package|has no installation candidate/.test(r.all))
-      throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search ${pkg.startsWith('linux-source') ? '^linux-source-' : 'linux-image | grep unsigned'})`)
+      throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search ${pkg.startsWith('linux-source') ? '^linux-source-' : 'linux-image | grep unsigned'})`, undefined, 'kernel.package')
   }
   if (r.exitCode !== 0) throw new InfraError(`apt-get download ${pkg} failed: ${r.all.trim().split('\n').slice(-2).join(' | ')}`)
   const deb = (await readdir(dir)).find(f => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
@@ -108,7 +108,7 @@ export function imageDependency(depends: string): string | undefined {
  */
 export async function resolveImagePackage(pkg: string, suite: string, events: EventSink): Promise<string> {
   if (/^linux-image-[0-9]/.test(pkg)) return pkg
-  if (!/^linux-image-[a-z]/.test(pkg)) throw new InputError(`"${pkg}" is not a Debian kernel image package (linux-image-…)`)
+  if (!/^linux-image-[a-z]/.test(pkg)) throw new InputError(`"${pkg}" is not a Debian kernel image package (linux-image-…)`, undefined, 'kernel.package')
   await ensureIndex(suite, events)
   const show = async () => run('apt-cache', [...aptOpts(suite), 'show', '--no-all-versions', pkg])
   let r = await show()
@@ -116,9 +116,9 @@ export async function resolveImagePackage(pkg: string, suite: string, events: Ev
     await ensureIndex(suite, events, true)
     r = await show()
   }
-  if (r.exitCode !== 0) throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search linux-image)`)
+  if (r.exitCode !== 0) throw new InputError(`unknown package "${pkg}" in Debian ${suite} (try: apt-cache search linux-image)`, undefined, 'kernel.package')
   const dep = imageDependency(/^Depends:(.*)$/m.exec(r.stdout)?.[1] ?? '')
-  if (!dep) throw new InputError(`"${pkg}" in Debian ${suite} depends on no linux-image-<release> package: name the kernel image package itself`)
+  if (!dep) throw new InputError(`"${pkg}" in Debian ${suite} depends on no linux-image-<release> package: name the kernel image package itself`, undefined, 'kernel.package')
   events({ type: 'log', level: 'info', message: `${pkg} (${suite}) is ${dep} today` })
   return dep
 }

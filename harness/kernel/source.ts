@@ -140,6 +140,7 @@ async function artifactFrom(dir: string): Promise<KernelArtifact> {
     bzImage: join(dir, 'bzImage'),
     release: meta.release,
     configPath: join(dir, '.config'),
+    ...(existsSync(join(dir, 'build.log')) ? { buildLog: join(dir, 'build.log') } : {}),
     imageHash: meta.imageHash,
     description: meta.description,
   }

@@ -13,7 +13,7 @@ import { shellQuote, commandLog } from '../util/exec.js'
 import { isInterrupted } from '../util/children.js'
 import { evaluateRun } from './evaluate.js'
 import { newToken } from '../results/channel.js'
-import type { KernelArtifact, RunVerdict, Variant, VariantResult } from '../types.js'
+import type { KernelArtifact, RunFailure, RunVerdict, Variant, VariantResult } from '../types.js'
 
 export interface RunOptions {
   outDir: string
@@ -51,7 +51,9 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     timings,
     artifacts: {},
   }
+  let current = 'kernel'
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    current = name
     const t = Date.now()
     events({ type: 'phase-start', variant: v.name, phase: name })
     try {
@@ -65,6 +67,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
   try {
     const kernel = await phase('kernel', () => getKernel(v, { upto: o.upto, without: o.without, events }))
     result.kernel = { id: kernel.id, release: kernel.release, description: kernel.description, imageHash: kernel.imageHash }
+    if (kernel.buildLog) result.kernel.buildLog = kernel.buildLog
     await copyFile(kernel.configPath, join(vdir, 'kernel.config'))
     result.artifacts['kernel.config'] = rel('kernel.config')
     const image = await phase('image', () => buildImage(kernel, v))
@@ -90,6 +93,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     const ev = evaluateRun(v, vm, o.upto)
     await writeFile(join(vdir, 'results.ktap'), ev.ktap)
     result.cases = ev.cases
+    result.guest = vm.guest
     result.findings = ev.findings
     result.verdict = ev.verdict
     if (ev.notes.length) result.notes = ev.notes
@@ -100,6 +104,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     const { verdict, summary } = sig ? { verdict: 'interrupted' as const, summary: `interrupted by ${sig}` } : errorVerdict(e)
     result.verdict = verdict
     result.summary = summary
+    result.failure = failureOf(e, sig ? 'interrupted' : undefined, current)
     if (e instanceof UntestableError && e.excerpt) {
       await writeFile(join(vdir, 'error.log'), e.excerpt)
       result.artifacts['error.log'] = rel('error.log')
@@ -131,6 +136,14 @@ export function replayNote(dir: string, bytes: number[], paths: string[]): strin
     `#   mkdir -p ${shellQuote([dir])} && ${make}`,
     '',
   ].join('\n')
+}
+
+/** The typed failure of a run that threw in pipeline phase PHASE. */
+export function failureOf(e: unknown, interrupted: 'interrupted' | undefined, phase: string): RunFailure {
+  const stage: RunFailure['stage'] =
+    e instanceof UntestableError ? e.stage : e instanceof InputError ? (phase === 'kernel' ? 'kernel' : 'variant') : phase === 'image' ? 'image' : phase.startsWith('boot') ? 'boot' : 'kernel'
+  const kind: RunFailure['kind'] = interrupted ?? (e instanceof InputError ? 'bad-input' : e instanceof UntestableError ? 'untestable' : 'infra')
+  return { kind, stage }
 }
 
 export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string; exit: number } {
@@ -169,6 +182,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       noOutputSec: v.timeouts.noOutputSec * s,
       totalSec: (o.timeoutSec ?? v.timeouts.totalSec) * s,
       onConsoleLine: line => events({ type: 'console', variant: v.name, line }),
+      onGuest: event => events({ type: 'guest', variant: v.name, event }),
       signal: o.signal,
       token,
     })

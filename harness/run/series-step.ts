@@ -3,15 +3,15 @@
 // timed out. The raw result is judged, not the variant's expectations: they describe one point of the
 // series, while a bisection walks all of them.
 import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { nullSink, type EventSink } from '../events.js'
+import { join } from 'node:path'
+import type { EventSink } from '../events.js'
 import { InputError, UntestableError } from '../errors.js'
 import { getKernel } from '../kernel/index.js'
 import { loadSeries, type SeriesPatch } from '../kernel/source.js'
 import { runVariant, type RunOptions } from './pipeline.js'
 import { globToRegExp } from '../results/verdict.js'
 import type { StepResult, StepRunner, StepStage } from '../bisect/types.js'
-import type { CaseOutcome, Variant, VariantResult } from '../types.js'
+import type { CaseOutcome, RunFailure, Variant, VariantResult } from '../types.js'
 import { hashValue } from '../cache/store.js'
 
 /** ID is a case id (`program.case`), a program name, or a glob. */
@@ -41,13 +41,17 @@ export function judgeExpected(r: VariantResult): Pick<StepResult, 'outcome' | 's
   return { outcome: 'bad', stage: 'test', detail: r.summary }
 }
 
+/** The bisect stage an untestable run stopped at: a patch that does not apply, a build (or config), a boot. */
+function stepStage(f: RunFailure | undefined): StepStage {
+  if (f?.stage === 'apply') return 'apply'
+  if (f?.stage === 'boot' || f?.stage === 'image') return 'boot'
+  return 'build'
+}
+
 /** Judge one run for the selected cases. */
 export function judge(r: VariantResult, match: (id: string) => boolean): Pick<StepResult, 'outcome' | 'stage' | 'detail'> {
   if (r.verdict === 'infra' || r.verdict === 'bad-input') return { outcome: 'infra', detail: r.summary }
-  if (r.verdict === 'untestable') {
-    const stage = (/^(apply|build|config|boot):/.exec(r.summary)?.[1] ?? 'build') as string
-    return { outcome: 'skip', stage: (stage === 'config' ? 'build' : stage) as StepStage, detail: r.summary }
-  }
+  if (r.verdict === 'untestable') return { outcome: 'skip', stage: stepStage(r.failure), detail: r.summary }
   if (r.verdict === 'boot-hang' || r.verdict === 'setup-failed') return { outcome: 'skip', stage: 'boot', detail: r.summary }
   const sel = r.cases.filter(c => match(c.id))
   if (!sel.length) return { outcome: 'skip', stage: 'test', detail: `no case matching the test id was reported (${r.summary})` }
@@ -58,8 +62,8 @@ export function judge(r: VariantResult, match: (id: string) => boolean): Pick<St
 }
 
 /** Warnings the build log shows in files the newest patch touches (an incremental build recompiles exactly those). */
-async function warningsIn(configPath: string, files: string[]): Promise<string[]> {
-  const log = await readFile(join(dirname(configPath), 'build.log'), 'utf8').catch(() => '')
+async function warningsIn(buildLog: string, files: string[]): Promise<string[]> {
+  const log = await readFile(buildLog, 'utf8').catch(() => '')
   return log
     .split('\n')
     .filter(l => /: warning: /.test(l) && files.some(f => l.startsWith(`${f}:`) || l.includes(`/${f}:`)))
@@ -94,10 +98,8 @@ export async function seriesRunner(
     if (r.kernel?.imageHash) res.imageHash = r.kernel.imageHash
     res.timings = { build: (r.timings.kernel ?? 0) * 1000, test: (r.timings['boot+test'] ?? 0) * 1000 }
     const patch = without === undefined ? patches[upto - 1] : undefined
-    if (patch && r.kernel) {
-      // the cached kernel entry keeps the build log next to its .config (a cache hit, no rebuild)
-      const k = await getKernel(v, { upto, events: nullSink }).catch(() => undefined)
-      const w = k ? await warningsIn(k.configPath, patch.files) : []
+    if (patch && r.kernel?.buildLog) {
+      const w = await warningsIn(r.kernel.buildLog, patch.files)
       if (w.length) res.newWarnings = w
     }
     return res

@@ -19,7 +19,7 @@ export async function runLive<T>(jobs: LiveJob<T>[], concurrency: number): Promi
         const sink: EventSink = (e: RigEvent) => {
           if (e.type === 'phase-start') phase = e.phase
           if (e.type === 'progress') task.output = sanitizeTerminal(e.message)
-          if (e.type === 'console' && /daxrig-init: /.test(e.line)) task.output = sanitizeTerminal(e.line.replace(/^.*daxrig-init: /, 'guest: '))
+          if (e.type === 'guest' && e.event.kind !== 'power-down') task.output = `guest: ${sanitizeTerminal(e.event.text)}`
           if (e.type === 'phase-start' || e.type === 'phase-end') task.title = `${j.name} — ${phase} (${((Date.now() - t0) / 1000).toFixed(0)} s)`
           if (e.type === 'variant-end') task.title = `${j.name} — ${e.verdict} (${(e.ms / 1000).toFixed(1)} s)`
         }

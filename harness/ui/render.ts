@@ -24,7 +24,10 @@ export function plainSink(o: { verbose: boolean; stream?: NodeJS.WritableStream 
         break
       case 'console':
         if (o.verbose) w.write(`${e.variant} | ${sanitizeTerminal(e.line)}\n`)
-        else if (/daxrig-init: /.test(e.line)) w.write(`${stamp()} ${e.variant}: guest: ${sanitizeTerminal(e.line.replace(/^.*daxrig-init: /, ''))}\n`)
+        break
+      case 'guest':
+        // with --verbose the console line itself was shown already
+        if (!o.verbose && e.event.kind !== 'power-down') w.write(`${stamp()} ${e.variant}: guest: ${sanitizeTerminal(e.event.text)}\n`)
         break
       case 'variant-end':
         w.write(`${stamp()} ${e.variant}: ${e.verdict.toUpperCase()} — ${e.summary} (${(e.ms / 1000).toFixed(1)} s)\n`)

@@ -8,6 +8,7 @@ import { announce, run } from '../util/exec.js'
 import { ConsoleBuffer } from './console-buffer.js'
 import { registerChild } from '../util/children.js'
 import { InfraError } from '../errors.js'
+import { addToTimeline, emptyTimeline, guestEvent, type GuestEvent, type GuestTimeline } from './guest-progress.js'
 
 export type WatchdogKind = 'boot' | 'no-output' | 'total'
 
@@ -22,6 +23,8 @@ export interface VmRunOptions {
   noOutputSec: number
   totalSec: number
   onConsoleLine?: (line: string) => void
+  /** the guest's progress as it happens (harness/vm/guest-progress.ts) */
+  onGuest?: (e: GuestEvent) => void
   signal?: AbortSignal | undefined
   /** the framing token given to the guest on its command line (results/channel.ts) */
   token?: string
@@ -46,6 +49,8 @@ export interface VmRun {
   hostOom: string | null
   /** console bytes not kept in memory (the flood cap of ConsoleBuffer); console.log has everything */
   consoleDroppedBytes: number
+  /** the guest's progress marks (init up, each program, power-down) */
+  guest: GuestTimeline
 }
 
 /** The results channel is read into memory up to this size; past it only KTAP and framing lines are kept. */
@@ -109,6 +114,16 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
   let pending = ''
   const consoleBuf = new ConsoleBuffer()
   let killedByRig = false
+  const guest = emptyTimeline()
+  const consoleLine = (raw: string) => {
+    const l = raw.replace(/\r$/, '')
+    o.onConsoleLine?.(l)
+    const e = guestEvent(l)
+    if (e) {
+      addToTimeline(guest, e)
+      o.onGuest?.(e)
+    }
+  }
   o.signal?.addEventListener('abort', () => (killedByRig = true), { once: true })
 
   child.stdout!.on('data', (b: Buffer) => {
@@ -125,7 +140,7 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
     pending = lines.pop() ?? ''
     for (const l of lines) {
       consoleBuf.push(l)
-      o.onConsoleLine?.(l.replace(/\r$/, ''))
+      consoleLine(l)
     }
   })
   child.stderr!.on('data', (b: Buffer) => {
@@ -162,7 +177,7 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
   unregister()
   if (pending) {
     consoleBuf.push(pending)
-    o.onConsoleLine?.(pending)
+    consoleLine(pending)
   }
   await new Promise<void>(res => out.end(res))
   const results = await readChannel(o.resultsPath)
@@ -178,6 +193,7 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
     killedByRig,
     hostOom,
     consoleDroppedBytes: consoleBuf.droppedBytes,
+    guest,
     watchdog,
     console: consoleBuf.text(),
     results,

@@ -1,6 +1,7 @@
 // Small pure pieces of the per-variant pipeline: names that reach the file system, the replay note above qemu.cmdline.
 import t from 'tap'
-import { replayNote, safeName } from '../../../harness/run/pipeline.js'
+import { InfraError, InputError, UntestableError } from '../../../harness/errors.js'
+import { failureOf, replayNote, safeName } from '../../../harness/run/pipeline.js'
 
 t.test('the replay note recreates every backing file at its size, then the command follows', async t => {
   const note = replayNote('/tmp/daxrig-nv-Ab1', [512 * 2 ** 20, 1024 * 2 ** 20 + 2 * 2 ** 20], ['/tmp/daxrig-nv-Ab1/nv0.img', '/tmp/daxrig-nv-Ab1/nv1.img'])
@@ -18,4 +19,13 @@ t.test('guest-chosen names cannot escape the out dir', async t => {
   t.equal(safeName('baseline-6.1'), 'baseline-6.1')
   t.equal(safeName(''), '_')
   t.notMatch(safeName('a/b\u001b[31m'), /[/\u001b]/)
+})
+
+t.test('a run that throws carries its typed failure: the error class and the stage it stopped at', async t => {
+  t.same(failureOf(new UntestableError('patch 2 does not apply', 'apply'), undefined, 'kernel'), { kind: 'untestable', stage: 'apply' })
+  t.same(failureOf(new UntestableError('make failed', 'build'), undefined, 'kernel'), { kind: 'untestable', stage: 'build' })
+  t.same(failureOf(new InputError('no such package'), undefined, 'kernel'), { kind: 'bad-input', stage: 'kernel' })
+  t.same(failureOf(new InfraError('qemu died'), undefined, 'boot+test'), { kind: 'infra', stage: 'boot' })
+  t.same(failureOf(new InfraError('cpio failed'), undefined, 'image'), { kind: 'infra', stage: 'image' })
+  t.same(failureOf(new Error('killed'), 'interrupted', 'kernel'), { kind: 'interrupted', stage: 'kernel' })
 })
