@@ -22,50 +22,24 @@
 // warm-1 also splits each run by the guest's own timestamps: kernel boot to init, guest setup (modules,
 // ndctl, mkfs, mount), the tests, and what is left for the rig (start-up, image lookup, QEMU start/exit).
 // Usage: npm run bench [-- --runs N] [-- --cold-runs N] [-- --only floor,warm-1]
-import { execa } from 'execa'
-import { mkdtemp, rm, writeFile, mkdir, readdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { $, fs, path, tmpdir } from 'zx'
 import { projectRoot } from '../harness/paths.js'
 import { loadVariant } from '../harness/config/variant.js'
 import { prebuiltKernel } from '../harness/kernel/prebuilt.js'
 import { writeCpio } from '../harness/guest/cpio.js'
-import { readFile } from 'node:fs/promises'
-import { accelArgs, baseArgs } from '../harness/vm/qemu-args.js'
+import { accelArgs, baseArgs, kernelArgs, kernelCmdline } from '../harness/vm/qemu-args.js'
 import { defaultBios } from '../harness/host.js'
 import { nullSink } from '../harness/events.js'
 import { cacheRoot } from '../harness/cache/store.js'
 import { ensureTree, resolveBase } from '../harness/kernel/source.js'
+import { benchCase, COLD_RUNS, daxrig, out, programTimes, record, RUNS, splitOf, timed, writeLast } from './lib.js'
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? (process.argv[i + 1] ?? def) : def
-}
-const RUNS = Number(arg('runs', '5'))
-const COLD_RUNS = Number(arg('cold-runs', '3'))
-const ONLY = arg('only', 'floor,warm-1,warm,jobs2,cold,suites,topologies,ports,own-tree,src-repeat,src-rebuild,bisect-warm,bisect-cold').split(',')
-// the launcher users run, on the compiled dist/ that npm ci builds (an edited tree would otherwise time tsx)
-const cli = join(projectRoot(), 'bin', 'daxrig.js')
-await execa(process.execPath, [join(projectRoot(), 'scripts', 'build-dist.mjs')], { stdio: 'inherit' })
+const { join } = path
+const { mkdtemp, rm, writeFile, mkdir, readdir, readFile } = fs
+await $({ stdio: 'inherit' })`${process.execPath} ${join(projectRoot(), 'scripts', 'build-dist.mjs')}`
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t = process.hrtime.bigint()
-  await fn()
-  return Number(process.hrtime.bigint() - t) / 1e9
-}
-
-async function daxrig(args: string[], env: Record<string, string> = {}): Promise<void> {
-  const r = await execa(process.execPath, [cli, ...args], { reject: false, env: { ...process.env, CI: 'true', ...env }, all: true })
-  if (r.exitCode !== 0) throw new Error(`daxrig ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).split('\n').slice(-15).join('\n')}`)
-}
-
-async function floorRun(kernel: string): Promise<number> {
+/** A bare boot of the kernel with a trivial init: the same QEMU base, machine, accelerator and kernel command line as a run. */
+async function floorRun(kernel: string, machine: Parameters<typeof kernelCmdline>[0]): Promise<number> {
   const init = Buffer.from('#!/bin/busybox sh\n/bin/busybox poweroff -f\n')
   const cpio = writeCpio([
     { path: 'init', type: 'file', data: init, mode: 0o755 },
@@ -75,39 +49,23 @@ async function floorRun(kernel: string): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-floor-'))
   await writeFile(join(dir, 'floor.cpio'), cpio)
   const args = [...baseArgs({ bios: defaultBios() }), '-machine', 'q35', ...accelArgs('tcg', 2), '-m', '1024M', '-serial', 'stdio',
-    '-kernel', kernel, '-initrd', join(dir, 'floor.cpio'), '-append', 'console=ttyS0,115200 panic=-1 rdinit=/init random.trust_cpu=on loglevel=6']
+    ...kernelArgs({ kernel, initrd: join(dir, 'floor.cpio'), cmdline: kernelCmdline({ ...machine, iommu: 'none', hugepages: 0, cmdline: [] }) })]
   const s = await timed(async () => {
-    const r = await execa('qemu-system-x86_64', args, { reject: false, stdin: 'ignore' })
-    if (!/reboot: Power down/.test(String(r.stdout))) throw new Error('floor boot did not power off')
+    const r = await $({ nothrow: true, stdio: ['ignore', 'pipe', 'pipe'] })`qemu-system-x86_64 ${args}`
+    if (!/reboot: Power down/.test(r.stdout)) throw new Error('floor boot did not power off')
   })
   await rm(dir, { recursive: true, force: true })
   return s
 }
 
-const out: Record<string, { runs: number[]; median: number }> = {}
-const failures: Record<string, string> = {}
-/** Run one bench case; a failure is reported and recorded, and the other cases still run. */
-async function benchCase(name: string, fn: () => Promise<void>): Promise<void> {
-  if (!ONLY.includes(name)) return
-  try {
-    await fn()
-  } catch (e) {
-    failures[name] = String((e as Error).message ?? e).split('\n').slice(0, 6).join('\n')
-    process.stderr.write(`${name}: FAILED: ${failures[name]}\n`)
-  }
-}
-const record = (name: string, runs: number[]) => {
-  out[name] = { runs: runs.map(r => Number(r.toFixed(2))), median: Number(median(runs).toFixed(2)) }
-  process.stderr.write(`${name.padEnd(8)} median ${median(runs).toFixed(2)} s  runs ${runs.map(r => r.toFixed(2)).join(' ')}\n`)
-}
-
 const v = await loadVariant(join(projectRoot(), 'tests', 'variants', 'baseline-6.1.yaml'))
 const k = await prebuiltKernel(v.kernel.package!, v.kernel.suite, nullSink)
 const outDir = await mkdtemp(join(tmpdir(), 'daxrig-bench-out-'))
+const outOf = (name: string) => join(outDir, name)
 
 await benchCase('floor', async () => {
   const runs: number[] = []
-  for (let i = 0; i < RUNS; i++) runs.push(await floorRun(k.pvhImage ?? k.bzImage))
+  for (let i = 0; i < RUNS; i++) runs.push(await floorRun(k.pvhImage ?? k.bzImage, v.machine))
   record('floor', runs)
 })
 await benchCase('warm-1', async () => {
@@ -115,8 +73,8 @@ await benchCase('warm-1', async () => {
   const runs: number[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', 'baseline-6.1', '--accel', 'tcg', '--out', join(outDir, `w1-${i}`)])))
   record('warm-1', runs)
-  const parts = await Promise.all(runs.map((_, i) => guestSplit(join(outDir, `w1-${i}`, 'baseline-6.1', 'console.log'))))
-  const split = (k: keyof GuestSplit) => parts.map(p => p[k])
+  const parts = await Promise.all(runs.map((_, i) => splitOf(outOf(`w1-${i}`), 'baseline-6.1')))
+  const split = (k: 'init' | 'setup' | 'tests') => parts.map(p => p[k])
   record('warm-1 kernel boot to init', split('init'))
   record('warm-1 guest setup', split('setup'))
   record('warm-1 tests', split('tests'))
@@ -138,7 +96,7 @@ await benchCase('topologies', async () => {
     await daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `t-${name}-prime`)])
     const runs: number[] = []
     for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `t-${name}-${i}`)])))
-    const parts = await Promise.all(runs.map((_, i) => guestSplit(join(outDir, `t-${name}-${i}`, name, 'console.log'))))
+    const parts = await Promise.all(runs.map((_, i) => splitOf(outOf(`t-${name}-${i}`), name)))
     record(`topology ${name}`, runs)
     record(`topology ${name} guest setup`, parts.map(p => p.setup))
   }
@@ -156,13 +114,13 @@ await benchCase('own-tree', async () => {
   // a fixed path: the rig keeps one tree per repository, so later bench runs reuse it as a user's desk would
   const repo = join(tmpdir(), 'daxrig-bench-own-tree')
   await rm(repo, { recursive: true, force: true })
-  await execa('git', ['clone', '-q', base.src, repo])
-  const git = (...a: string[]) => execa('git', ['-C', repo, '-c', 'user.name=daxrig bench', '-c', 'user.email=bench@localhost', ...a])
+  await $`git clone -q ${base.src} ${repo}`
+  const git = (...a: string[]) => $`git -C ${repo} -c user.name=daxrig\ bench -c user.email=bench@localhost ${a}`
   const panic = join(repo, 'kernel', 'panic.c')
   await writeFile(panic, `/* daxrig bench ${Date.now()} */\n${await readFile(panic, 'utf8')}`)
   await git('commit', '-qam', 'bench: a nonce, so this run builds its own kernels')
   const demoDir = join(projectRoot(), 'tests', 'patches', 'vfio-pin-demo')
-  await git('am', '-q', ...(await readdir(demoDir)).filter(f => /^000[1-9]/.test(f)).sort().map(f => join(demoDir, f)))
+  await git('am', '-q', ...(await readdir(demoDir)).filter((f: string) => /^000[1-9]/.test(f)).sort().map((f: string) => join(demoDir, f)))
   const commits = (await git('rev-list', '--reverse', 'HEAD~6..HEAD')).stdout.trim().split('\n')
   const variant = (await readFile(join(projectRoot(), 'tests', 'variants', 'vfio-pin-demo-6.1.yaml'), 'utf8'))
     .replace(/^name: .*$/m, 'name: bench-own-tree')
@@ -173,7 +131,7 @@ await benchCase('own-tree', async () => {
   const file = join(outDir, 'bench-own-tree.yaml')
   await writeFile(file, variant)
   const cacheKiB = async () => {
-    const r = await execa('du', ['-sk', join(cacheRoot(), 'kernels'), join(cacheRoot(), 'trees')], { reject: false })
+    const r = await $({ nothrow: true })`du -sk ${join(cacheRoot(), 'kernels')} ${join(cacheRoot(), 'trees')}`
     return r.stdout.split('\n').reduce((n, l) => n + Number(l.split('\t')[0] || 0), 0)
   }
   const steps: number[] = []
@@ -182,10 +140,8 @@ await benchCase('own-tree', async () => {
   for (const c of [commits[3], commits[1], commits[2], commits[5]]) {
     await git('checkout', '-q', c!)
     const before = await cacheKiB()
-    steps.push(await timed(async () => {
-      const r = await execa(process.execPath, [cli, 'check', file, '--test', 'vfio_pin.vfio_map_fsdax', '--out', join(outDir, `ot-${c}`)], { reject: false, env: { ...process.env, CI: 'true' }, all: true })
-      if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`check at ${c} exited ${r.exitCode}: ${String(r.all).split('\n').slice(-5).join('\n')}`)
-    }))
+    // git bisect run's answers: 0 good, 1 bad; anything else fails the case
+    steps.push(await timed(() => daxrig(['check', file, '--test', 'vfio_pin.vfio_map_fsdax', '--out', join(outDir, `ot-${c}`)], { okExits: [0, 1] })))
     growth.push((await cacheKiB() - before) / 1024)
   }
   record('own-tree step (build+boot+test)', steps)
@@ -198,10 +154,7 @@ await benchCase('suites', async () => {
     const dir = join(outDir, `s-${i}`)
     walls.push(await timed(() => daxrig(['run', 'seeds', '--accel', 'tcg', '--out', dir])))
     // one sample per guest that ran the suite (variants differ in kernel and machine)
-    for (const v of await readdir(dir, { withFileTypes: true })) {
-      if (!v.isDirectory()) continue
-      for (const [suite, sec] of await suiteTimes(join(dir, v.name, 'console.log'))) per.set(suite, [...(per.get(suite) ?? []), sec])
-    }
+    for (const [suite, sec] of await programTimes(dir)) per.set(suite, [...(per.get(suite) ?? []), sec])
   }
   record('seeds matrix', walls)
   for (const [suite, runs] of [...per].sort()) record(`suite ${suite} (one guest)`, runs)
@@ -210,7 +163,7 @@ await benchCase('cold', async () => {
   const runs: number[] = []
   for (let i = 0; i < COLD_RUNS; i++) {
     const cache = await mkdtemp(join(tmpdir(), 'daxrig-bench-cache-'))
-    runs.push(await timed(() => daxrig(['run', '--accel', 'tcg', '--out', join(outDir, `c-${i}`)], { DAXRIG_CACHE: cache })))
+    runs.push(await timed(() => daxrig(['run', '--accel', 'tcg', '--out', join(outDir, `c-${i}`)], { env: { DAXRIG_CACHE: cache } })))
     await rm(cache, { recursive: true, force: true })
   }
   record('cold', runs)
@@ -235,7 +188,7 @@ await benchCase('src-cold', async () => {
   for (let i = 0; i < COLD_RUNS; i++) {
     const cache = await mkdtemp(join(tmpdir(), 'daxrig-bench-cache-'))
     // an empty rig cache holds no tree, no kernels and an empty ccache (the rig keeps ccache in its cache)
-    runs.push(await timed(() => daxrig(['run', demo, '--upto', '0', '--accel', 'tcg', '--out', join(outDir, `sc-${i}`)], { DAXRIG_CACHE: cache })))
+    runs.push(await timed(() => daxrig(['run', demo, '--upto', '0', '--accel', 'tcg', '--out', join(outDir, `sc-${i}`)], { env: { DAXRIG_CACHE: cache } })))
     await rm(cache, { recursive: true, force: true })
   }
   record('src-cold', runs)
@@ -255,35 +208,6 @@ await benchCase('bisect-cold', async () => {
   record('bisect-cold', runs)
 })
 
-interface GuestSplit {
-  init: number
-  setup: number
-  tests: number
-  end: number
-}
-
-/** Guest-side timestamps from a console log: init starts, tests start, power-down (kernel clock, seconds). */
-async function guestSplit(consoleLog: string): Promise<GuestSplit> {
-  const text = await readFile(consoleLog, 'utf8')
-  const at = (re: RegExp) => {
-    const m = re.exec(text)
-    if (!m) throw new Error(`${consoleLog}: no ${re}`)
-    return Number(m[1])
-  }
-  const init = at(/daxrig-init: \[([\d.]+)\] kernel .*plan starting/)
-  const tests = at(/daxrig-init: \[([\d.]+)\] running /)
-  const end = at(/\[\s*([\d.]+)\] reboot: Power down/)
-  return { init, setup: tests - init, tests: end - tests, end }
-}
-
-/** Seconds each suite ran in one guest: from its "running" line to the next one, the last to power-down. */
-async function suiteTimes(consoleLog: string): Promise<[string, number][]> {
-  const text = await readFile(consoleLog, 'utf8').catch(() => '')
-  const marks = [...text.matchAll(/daxrig-init: \[([\d.]+)\] running (\S+)/g)].map(m => ({ at: Number(m[1]), suite: m[2]! }))
-  const end = Number(/\[\s*([\d.]+)\] reboot: Power down/.exec(text)?.[1] ?? NaN)
-  return marks.map((m, i) => [m.suite, (marks[i + 1]?.at ?? end) - m.at] as [string, number]).filter(([, s]) => Number.isFinite(s))
-}
-
 /** The demo variant with one more patch: a comment with a fresh nonce in kernel/panic.c (one file to rebuild). */
 async function onePatchVariant(nonce: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-bench-rb-'))
@@ -294,13 +218,13 @@ async function onePatchVariant(nonce: string): Promise<string> {
   // the demo's build tree, whatever version of linux-source-6.1 the suite has today
   const demoVariant = await loadVariant(join(projectRoot(), 'tests', 'variants', `${demo}.yaml`))
   const tree = (await ensureTree(await resolveBase(demoVariant.kernel))).src
-  const base = (await execa('git', ['-C', tree, 'show', 'HEAD:kernel/panic.c'])).stdout + '\n'
+  const base = (await $`git -C ${tree} show HEAD:kernel/panic.c`).stdout
   const lines = base.split('\n')
   const at = lines.findIndex(l => l.startsWith('int panic_on_oops'))
   lines.splice(at, 0, `/* daxrig bench ${nonce} */`)
   await writeFile(join(dir, 'a.c'), base)
   await writeFile(join(dir, 'b.c'), lines.join('\n'))
-  const d = await execa('diff', ['-u', '--label', 'a/kernel/panic.c', '--label', 'b/kernel/panic.c', join(dir, 'a.c'), join(dir, 'b.c')], { reject: false })
+  const d = await $({ nothrow: true })`diff -u --label a/kernel/panic.c --label b/kernel/panic.c ${join(dir, 'a.c')} ${join(dir, 'b.c')}`
   const header = ['From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001', 'From: daxrig bench <bench@daxrig.invalid>',
     'Date: Mon, 6 Jan 2025 10:00:00 +0000', 'Subject: [PATCH 6/6] panic: a comment for the rebuild benchmark', '', '---', 'diff --git a/kernel/panic.c b/kernel/panic.c']
   await writeFile(join(patches, '0006-bench.patch'), [...header, d.stdout, '-- ', '2.39.5', ''].join('\n'))
@@ -325,24 +249,6 @@ async function forgetDemoPrefixes(): Promise<void> {
   }
 }
 
-const floor = out.floor?.median
-const lines = Object.entries(out).map(([n, r]) => `| ${n} | ${r.median.toFixed(2)} s | ${floor ? (r.median / floor).toFixed(2) + '×' : '-'} | ${r.runs.join(', ')} |`)
-const table = ['| case | median | ÷ floor | runs (s) |', '|---|---|---|---|', ...lines].join('\n')
 await mkdir(join(projectRoot(), 'bench'), { recursive: true })
-// --only measures some cases: the others keep their last figures (each entry carries its own date)
-const lastFile = join(projectRoot(), 'bench', 'last.json')
-const previous = process.argv.includes('--only')
-  ? ((JSON.parse(await readFile(lastFile, 'utf8').catch(() => '{}')) as { results?: Record<string, unknown> }).results ?? {})
-  : {}
-const now = new Date().toISOString()
-const dated = Object.fromEntries(Object.entries(out).map(([n, r]) => [n, { ...r, date: now }]))
-await writeFile(
-  lastFile,
-  JSON.stringify({ date: now, kernel: k.description, results: { ...previous, ...dated }, ...(Object.keys(failures).length ? { failures } : {}) }, null, 2) + '\n',
-)
-process.stdout.write(table + '\n')
-if (Object.keys(failures).length) {
-  process.stdout.write(`failed: ${Object.keys(failures).join(', ')}\n`)
-  process.exitCode = 1
-}
+await writeLast(k.description)
 await rm(outDir, { recursive: true, force: true })

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { cacheRoot } from '../cache/store.js'
 import { announce } from '../util/exec.js'
-import type { Accel } from './qemu-args.js'
+import { baseArgs, type Accel } from './qemu-args.js'
 
 export interface AccelChoice {
   accel: Accel
@@ -37,7 +37,8 @@ async function probeOnce(qemu: string, kernel: string, watchdogSec: number): Pro
   } catch (e) {
     return { accel: 'tcg', why: `/dev/kvm not usable (${(e as NodeJS.ErrnoException).code ?? 'error'})` }
   }
-  const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-accel', 'kvm', '-cpu', 'max', '-m', '256M',
+  // a run's QEMU base (no devices, no network, no reboot) with only a console: does KVM get a kernel to print?
+  const args = [...baseArgs({}), '-accel', 'kvm', '-cpu', 'max', '-m', '256M',
     '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 earlyprintk=serial']
   announce([qemu, ...args])
   const t0 = Date.now()
