@@ -1,6 +1,6 @@
 // Bisection state file: per-prefix runs saved after every run (temp file + rename), so an interrupted bisection resumes.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { writeFileAtomic } from '../util/atomic.js'
+import { readFile } from 'node:fs/promises'
 import { InfraError, InputError } from '../errors.js'
 import type { AttemptRecord, BisectMode, StepRunner, Verdict } from './types.js'
 import type { TryPolicy } from './policy.js'
@@ -96,13 +96,9 @@ function isState(v: unknown): v is BisectState {
 
 /** Write atomically: a reader (or a crash) sees the old file or the new one, never half of one. */
 export async function saveState(path: string, state: BisectState): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`
   try {
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(tmp, JSON.stringify(state, null, 2) + '\n')
-    await rename(tmp, path)
+    await writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n')
   } catch (e) {
-    await rm(tmp, { force: true })
     throw new InfraError(`cannot write bisect state ${path}: ${(e as Error).message}`)
   }
 }

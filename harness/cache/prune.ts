@@ -5,7 +5,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from '../util/exec.js'
-import { pidAlive } from './store.js'
+import { pidAlive } from '../util/children.js'
 
 /** The kinds of entry prune may remove; downloads' apt state and ccache are left to their own limits. */
 export const PRUNABLE = ['kernels', 'trees', 'prebuilt', 'images', 'testbin'] as const

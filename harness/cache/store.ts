@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { InfraError } from '../errors.js'
+import { pidAlive } from '../util/children.js'
 
 export function cacheRoot(): string {
   if (process.env.DAXRIG_CACHE) return process.env.DAXRIG_CACHE
@@ -117,14 +118,6 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export async function fileSha256(path: string): Promise<string> {
   return sha256(await readFile(path))

@@ -192,11 +192,6 @@ export function patchIdentity(diff: string): string {
   return sha256(parseDiff(diff).essential.join('\n'))
 }
 
-/** Identity of a whole prefix: the ordered per-patch identities. */
-export function seriesIdentity(patches: Pick<SeriesPatch, 'identity'>[]): string {
-  return sha256(...patches.map(p => p.identity))
-}
-
 interface Message {
   subject: string
   raw: string

@@ -1,5 +1,6 @@
 // Kernels from source: one git-managed build tree per base, a series prefix applied, fragments merged, built once per cache key.
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../util/atomic.js'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
@@ -146,12 +147,6 @@ async function artifactFrom(dir: string): Promise<KernelArtifact> {
   }
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true })
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, text)
-  await rename(tmp, path)
-}
 
 /** Copy only when different: rewriting an equal .config would still make kbuild re-run syncconfig. */
 async function syncFile(from: string, to: string): Promise<void> {
@@ -216,7 +211,7 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
     } else {
       config = await makeConfig(tree.src, cfgDir, spec.config, join(tree.root, 'config.log'))
       await mkdir(dirname(memo), { recursive: true })
-      await writeAtomic(memo, config)
+      await writeFileAtomic(memo, config)
     }
     assertSurvived(merged.requests, config)
     events({ type: 'phase-end', variant, phase: 'config', ms: Date.now() - t0 })
@@ -257,6 +252,6 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
       events({ type: 'phase-end', variant, phase: 'build', ms: r.ms, detail: `${r.compiles} files compiled` })
     })
   })
-  await writeAtomic(reqFile, JSON.stringify({ key: basename(dir) }) + '\n')
+  await writeFileAtomic(reqFile, JSON.stringify({ key: basename(dir) }) + '\n')
   return artifactFrom(dir)
 }

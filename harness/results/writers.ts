@@ -1,5 +1,6 @@
 // Writes every report of a run into its out dir: results.json, junit.xml, kcidb.json, report.md, report.html.
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../util/atomic.js'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { RunSummary } from '../types.js'
 import { junitXml } from './junit.js'
@@ -14,13 +15,6 @@ export function resultsJson(summary: RunSummary): string {
 }
 
 // Written beside and renamed, so a reader (CI uploading artifacts, `out/latest`) never sees half a report.
-let tmpSeq = 0
-async function atomicWrite(path: string, text: string): Promise<void> {
-  // unique per call: two writers in one process (a finishing run and its interrupt handler) never share a temp file
-  const tmp = `${path}.tmp-${process.pid}-${tmpSeq++}`
-  await writeFile(tmp, text)
-  await rename(tmp, path)
-}
 
 /** Writes all reports; returns their paths by file name. */
 export async function writeReports(summary: RunSummary, outDir: string): Promise<Record<(typeof REPORT_FILES)[number], string>> {
@@ -35,7 +29,7 @@ export async function writeReports(summary: RunSummary, outDir: string): Promise
   const paths = {} as Record<(typeof REPORT_FILES)[number], string>
   for (const name of REPORT_FILES) {
     paths[name] = join(outDir, name)
-    await atomicWrite(paths[name], contents[name])
+    await writeFileAtomic(paths[name], contents[name])
   }
   return paths
 }

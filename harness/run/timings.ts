@@ -1,6 +1,7 @@
 // Where shard estimates come from: the last run's durations (a results.json or shard plan given with
 // --timings, or the timings file in the rig's cache that every unsharded run and every merge updates).
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises'
+import { writeFileAtomic } from '../util/atomic.js'
+import { readFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cacheRoot, withLock } from '../cache/store.js'
 import { InputError } from '../errors.js'
@@ -90,9 +91,7 @@ export async function recordTimings(results: VariantResult[]): Promise<void> {
       const d = await readCacheFile()
       const at = new Date().toISOString()
       for (const [name, t] of fresh) d.variants[name] = { ...t!, at }
-      const tmp = `${file}.tmp-${process.pid}`
-      await writeFile(tmp, `${JSON.stringify(d, null, 2)}\n`)
-      await rename(tmp, file)
+      await writeFileAtomic(file, `${JSON.stringify(d, null, 2)}\n`)
     }, 10_000)
   } catch {
     // estimates only: a read-only or full cache must not turn a good run into a failure

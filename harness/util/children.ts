@@ -38,16 +38,17 @@ export async function killAll(graceMs = 2000): Promise<void> {
   const kids = liveChildren()
   for (const c of kids) signalChild(c, 'SIGTERM')
   const deadline = Date.now() + graceMs
-  while (Date.now() < deadline && kids.some(c => alive(c.pid))) await new Promise(r => setTimeout(r, 50))
-  for (const c of kids) if (alive(c.pid)) signalChild(c, 'SIGKILL')
+  while (Date.now() < deadline && kids.some(c => pidAlive(c.pid))) await new Promise(r => setTimeout(r, 50))
+  for (const c of kids) if (pidAlive(c.pid)) signalChild(c, 'SIGKILL')
 }
 
-function alive(pid: number): boolean {
+/** Is PID running? (EPERM: it is, as someone else's process.) */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
-  } catch {
-    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
