@@ -31,7 +31,7 @@ import { accelArgs, baseArgs, kernelArgs, kernelCmdline } from '../harness/vm/qe
 import { defaultBios } from '../harness/host.js'
 import { nullSink } from '../harness/events.js'
 import { cacheRoot } from '../harness/cache/store.js'
-import { ensureTree, resolveBase } from '../harness/kernel/source.js'
+import { ensureTree, resolveBase } from '../harness/kernel/tree.js'
 import { benchCase, COLD_RUNS, daxrig, out, programTimes, record, RUNS, splitOf, timed, writeLast } from './lib.js'
 
 const { join } = path

@@ -4,6 +4,7 @@ import type { EventSink } from '../events.js'
 import type { KernelArtifact, Variant } from '../types.js'
 import { prebuiltKernel } from './prebuilt.js'
 import { localKernel } from './local.js'
+import { buildSourceKernel } from './source.js'
 import { InputError } from '../errors.js'
 
 export interface KernelRequest {
@@ -30,7 +31,6 @@ export async function getKernel(v: Variant, opts: KernelRequest): Promise<Kernel
 async function fetchOrBuild(v: Variant, opts: KernelRequest): Promise<KernelArtifact> {
   if (v.kernel.kind === 'prebuilt') return prebuiltKernel(v.kernel.package!, v.kernel.suite, opts.events)
   if (v.kernel.kind === 'build') return localKernel(v.kernel.buildDir!, v.machine)
-  const { buildSourceKernel } = await import('./source.js')
   const o: { upto?: number; without?: number; events: EventSink; variantName: string } = { events: opts.events, variantName: v.name }
   if (opts.upto !== undefined) o.upto = opts.upto
   if (opts.without !== undefined) o.without = opts.without

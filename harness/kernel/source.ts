@@ -9,55 +9,12 @@ import { cacheRoot, ensureEntry, entryPath, fileSha256, hashValue, markUsed, req
 import { runOk } from '../util/exec.js'
 import { nullSink, type EventSink } from '../events.js'
 import { ensureTree, resetTree, resolveBase, treesDir, type BaseSource } from './tree.js'
-import type { KernelArtifact, KernelSpec, Variant } from '../types.js'
-import { assertSurvived, mergeRequests, readFragments, type Fragment } from './kconfig.js'
-import { applySeries, loadSeries, seriesLength as lengthOfSeries, type SeriesPatch } from './series.js'
-import { makeArgs, buildEnv, runMake } from './build.js'
-
-export type { SeriesPatch } from './series.js'
-export { ensureTree, resolveBase } from './tree.js'
-export { loadSeries } from './series.js'
-export { abortBuilds } from './build.js'
-
-export async function seriesLength(spec: KernelSpec, gitTree?: string): Promise<number> {
-  return lengthOfSeries(spec, gitTree)
-}
-
-/** Bumped when the layout of a built-kernel entry or the way it is built changes. */
-const SCHEMA = 'daxrig-kernel/1'
-
-/** Identity inputs of a built kernel; everything that can change the image. */
-export interface KernelKeyInput {
-  base: string
-  patches: string[]
-  config: string
-  compiler: string
-}
-
-/** The cache key of a built kernel: base + per-patch content identities + final .config + compiler. */
-export function kernelKey(k: KernelKeyInput): string {
-  return hashValue({ schema: SCHEMA, base: k.base, patches: k.patches, config: sha256(k.config), compiler: k.compiler })
-}
-
-/**
- * The key of a request before any tree work: fragment texts stand in for the final .config, which they
- * determine for a given base and series. Lets a repeated request return without touching the tree.
- */
-export function requestKey(k: { base: string; patches: string[]; fragments: Fragment[]; compiler: string }): string {
-  return hashValue({
-    schema: SCHEMA,
-    base: k.base,
-    patches: k.patches,
-    fragments: k.fragments.map(f => ({ name: basename(f.path), sha: sha256(f.text) })),
-    compiler: k.compiler,
-  })
-}
-
-let compilerLine: string | undefined
-export async function compilerId(): Promise<string> {
-  compilerLine ??= (await runOk('gcc', ['--version'])).stdout.split('\n')[0]?.trim() ?? 'gcc'
-  return compilerLine
-}
+import type { KernelArtifact, Variant } from '../types.js'
+import { assertSurvived, mergeRequests, readFragments } from './kconfig.js'
+import { applySeries, loadSeries, type SeriesPatch } from './series.js'
+import { compilerId, kernelKey, KERNEL_SCHEMA, requestKey } from './keys.js'
+import { makeConfig, touchesKconfig } from './config-make.js'
+import { runMake } from './build.js'
 
 /** The uncommitted changes of a WORKTREE base, applied like a patch (a failure is the user's tree, not a kernel's). */
 async function applyOverlay(src: string, diff: string): Promise<void> {
@@ -70,33 +27,6 @@ async function applyOverlay(src: string, diff: string): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-/** Files whose change can change the generated .config. */
-export function touchesKconfig(path: string): boolean {
-  return /(^|\/)Kconfig[^/]*$|(^|\/)configs\/|^scripts\/kconfig\/|^arch\/[^/]+\/Makefile$|^Makefile$/.test(path)
-}
-
-/** tinyconfig + fragments (merge_config.sh -m) + olddefconfig in a scratch O= dir; returns the final .config. */
-async function makeConfig(src: string, cfgDir: string, fragments: string[], logFile: string): Promise<string> {
-  await mkdir(cfgDir, { recursive: true })
-  const env = buildEnv()
-  const mk = (targets: string[]) =>
-    runOk('make', makeArgs(src, cfgDir, targets, 1), { env }, (out, code) =>
-      new InfraError(`make ${targets.join(' ')} failed (exit ${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`),
-    )
-  const log: string[] = []
-  log.push((await mk(['tinyconfig'])).all)
-  const merge = await runOk(
-    join(src, 'scripts', 'kconfig', 'merge_config.sh'),
-    ['-m', '-O', cfgDir, join(cfgDir, '.config'), ...fragments],
-    { env: { ...env, ARCH: 'x86_64' }, cwd: src },
-    (out, code) => new InfraError(`merge_config.sh failed (exit ${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`),
-  )
-  log.push(merge.all)
-  log.push((await mk(['olddefconfig'])).all)
-  await writeFile(logFile, log.join('\n'))
-  return readFile(join(cfgDir, '.config'), 'utf8')
 }
 
 export interface BuildOptions {
@@ -234,7 +164,7 @@ export async function buildSourceKernel(v: Variant, opts: BuildOptions = {}): Pr
       await copyFile(log, join(tmp, 'build.log'))
       const release = (await readFile(join(out, 'include', 'config', 'kernel.release'), 'utf8')).trim()
       const meta: KernelMeta = {
-        schema: SCHEMA,
+        schema: KERNEL_SCHEMA,
         key,
         base: base.id,
         description: what,

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { InputError } from '../../../harness/errors.js'
-import { buildSourceKernel, ensureTree, kernelKey, requestKey, resolveBase } from '../../../harness/kernel/source.js'
+import { buildSourceKernel } from '../../../harness/kernel/source.js'
+import { ensureTree, resolveBase } from '../../../harness/kernel/tree.js'
+import { kernelKey, requestKey } from '../../../harness/kernel/keys.js'
 import { projectRoot } from '../../../harness/paths.js'
 import type { Variant } from '../../../harness/types.js'
 
@@ -105,7 +107,7 @@ t.test('buildSourceKernel refuses bad requests before touching any tree', async 
 })
 
 t.test('config memo: only Kconfig inputs force a new .config', async t => {
-  const { touchesKconfig } = await import('../../../harness/kernel/source.js')
+  const { touchesKconfig } = await import('../../../harness/kernel/config-make.js')
   for (const p of ['mm/Kconfig', 'drivers/nvdimm/Kconfig', 'arch/x86/Kconfig.debug', 'kernel/configs/tiny.config', 'arch/x86/configs/tiny.config', 'scripts/kconfig/conf.c', 'Makefile', 'arch/x86/Makefile'])
     t.ok(touchesKconfig(p), p)
   for (const p of ['mm/gup.c', 'init/main.c', 'Documentation/core-api/pin_user_pages.rst', 'drivers/infiniband/core/umem.c', 'mm/Makefile'])
