@@ -12,10 +12,12 @@ try {
 } catch {
   compiled = false
 }
+let cli
 if (compiled) {
-  await import('../dist/harness/cli.js')
+  cli = await import('../dist/harness/cli/index.js')
 } else {
   const { register } = await import('tsx/esm/api')
   register()
-  await import('../harness/cli.ts')
+  cli = await import('../harness/cli/index.ts')
 }
+await cli.entry(process.argv.slice(2))

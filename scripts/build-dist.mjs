@@ -3,13 +3,15 @@
 // instead of ~1 s through tsx. dist/.built records the newest source mtime it was built from; the launcher
 // falls back to tsx whenever a source file is newer, so an edited tree never runs stale code.
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { newestSource } from '../bin/freshness.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const stamp = newestSource(join(root, 'harness'))
+// from scratch: a module that was moved or removed must not stay importable from dist/ (tsc only adds files)
+rmSync(join(root, 'dist'), { recursive: true, force: true })
 try {
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
   writeFileSync(join(root, 'dist', '.built'), String(stamp))

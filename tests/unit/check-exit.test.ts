@@ -1,6 +1,6 @@
 // `daxrig check` under `git bisect run`: only kernel verdicts use 0, 1 and 125; everything else aborts (≥ 128).
 import t from 'tap'
-import { forBisectRun } from '../../harness/cli.js'
+import { forBisectRun } from '../../harness/cli/exit.js'
 import { EXIT } from '../../harness/errors.js'
 
 t.test('check maps every non-verdict to an abort', async t => {
