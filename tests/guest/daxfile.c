@@ -5,9 +5,10 @@
  * daxctl(const char *path, int flags, int align); number from DAXRIG_NR_DAXCTL only (never 333).
  * DAXCTL_F_GET = 1, DAXCTL_F_DAX = 2 (invalid), DAXCTL_F_STATIC = 4.
  * The file cases run once per DAX filesystem of the machine: suffix _ext4 on $DAXRIG_EXT4, _xfs on
- * $DAXRIG_XFS; a filesystem the machine lacks makes its cases SKIP with the reason. Unprivileged
- * cases run in a child after setuid($DAXRIG_UNPRIV_UID, default 65534); the files are mode 0666
- * because daxctl opens the path O_RDWR even for F_GET.
+ * $DAXRIG_XFS (reflink=0), _xfs_reflink on $DAXRIG_XFS_REFLINK (reflink=1); a filesystem the machine
+ * lacks makes its cases SKIP with the reason. Unprivileged cases run in a child after
+ * setuid($DAXRIG_UNPRIV_UID, default 65534); the files are mode 0666 because daxctl opens the path
+ * O_RDWR even for F_GET.
  *
  * On a stock kernel every case SKIPs ("daxctl not declared by the variant" or
  * "daxctl not in this kernel (ENOSYS)").
@@ -17,7 +18,7 @@
  *   dc_badflags     flags DAXCTL_F_DAX and 1<<5                  -> EINVAL both (checked before the path)
  *   dc_nondax       F_STATIC on ext4 dax=never and on tmpfs       -> EINVAL
  *   dc_nonreg       F_STATIC on /dev/null and $DAXRIG_PMEM        -> EINVAL
- * Per DAX filesystem FS (ext4, xfs), in this order, on a written 2M file F:
+ * Per DAX filesystem FS (ext4, xfs, xfs_reflink), in this order, on a written 2M file F:
  *   dc_get_unpriv_FS       unprivileged F_GET                      -> 0
  *   dc_nocap_FS            unprivileged F_STATIC                   -> EPERM
  *   dc_hole_FS             F_STATIC on a sparse file               -> EINVAL
@@ -72,14 +73,15 @@
 #define KT_FIEMAP_FLAG_SYNC 1U
 #define KT_FIEMAP_EXTENT_LAST 1U
 
-#define NFS 2
+#define NFS 3
 #define NCASES_FS 20
 #define NCASES (4 + NFS * NCASES_FS)
 
 static long nr = -1, uid = 65534;
 
 struct fsctx {
-	const char *fs;   /* "ext4" / "xfs" */
+	const char *fs;   /* "ext4" / "xfs" / "xfs_reflink": the case names' suffix */
+	const char *env;  /* the variable naming its mount point */
 	const char *dir;  /* mount point, NULL if absent */
 	char path[512];   /* the main DAX file F */
 	char lnk[512];    /* a second name of F, for cleanup if unlink wrongly succeeds */
@@ -332,8 +334,7 @@ static void setup_fs(struct fsctx *c)
 	if (kt_gate_skip[0] || kt_gate_fail[0])
 		return;
 	if (!c->dir) {
-		snprintf(c->why, sizeof(c->why), "no %s DAX filesystem in this machine (DAXRIG_%s unset)", c->fs,
-			 strcmp(c->fs, "ext4") ? "XFS" : "EXT4");
+		snprintf(c->why, sizeof(c->why), "no %s DAX filesystem in this machine (%s unset)", c->fs, c->env);
 		return;
 	}
 	kt_path(c->path, sizeof(c->path), c->dir, "daxrig_daxfile");
@@ -960,8 +961,10 @@ static void run_fs(struct fsctx *c)
 int main(void)
 {
 	struct fsctx fss[NFS] = {
-		{ .fs = "ext4", .fd = -1 },
-		{ .fs = "xfs", .fd = -1 },
+		{ .fs = "ext4", .env = "DAXRIG_EXT4", .fd = -1 },
+		{ .fs = "xfs", .env = "DAXRIG_XFS", .fd = -1 },
+		/* the only one here that can reflink: dc_ficlone can tell the seal apart from "no reflink" */
+		{ .fs = "xfs_reflink", .env = "DAXRIG_XFS_REFLINK", .fd = -1 },
 	};
 	long r;
 	int e, i;
@@ -1043,9 +1046,8 @@ int main(void)
 	}
 
 	/* the file cases, once per DAX filesystem */
-	fss[0].dir = kt_env("DAXRIG_EXT4");
-	fss[1].dir = kt_env("DAXRIG_XFS");
 	for (i = 0; i < NFS; i++) {
+		fss[i].dir = kt_env(fss[i].env);
 		setup_fs(&fss[i]);
 		run_fs(&fss[i]);
 	}

@@ -1,5 +1,5 @@
 // The daxfile RFC forward-ported to linux-source-6.1 (tests/patches/daxfile-rfc-6.1, variant
-// daxfile-rfc-port-6.1): the whole series must pass every dc_* case on ext4-dax and on xfs-dax with a kernel
+// daxfile-rfc-port-6.1): the whole series must pass every dc_* case on ext4-dax, xfs-dax and a reflink xfs-dax with a kernel
 // built from the series; every prefix must end as the variant expects (0-1 skip, 2 = the naive port failing
 // the write cases, 3 = all pass), patchcheck must show that table, and the naive-port case must be bad at 2
 // and good at 3.
@@ -13,15 +13,15 @@ import type { RunSummary } from '../../harness/types.js'
 
 const V = 'daxfile-rfc-port-6.1'
 const out = () => mkdtemp(join(tmpdir(), 'daxrig-dcport-'))
-// every per-filesystem case of tests/guest/daxfile.c except dc_ficlone (no reflink in this machine) and
-// dc_swapon_busy (6.1 cannot swap on a DAX file), which skip
+// every per-filesystem case of tests/guest/daxfile.c except dc_ficlone (which needs a filesystem that can reflink)
+// and dc_swapon_busy (6.1 cannot swap on a DAX file, it skips)
 const PER_FS = [
   'dc_get_unpriv', 'dc_nocap', 'dc_hole', 'dc_badalign', 'dc_misaligned', 'dc_clear_nondaxfile', 'dc_static_ok',
   'dc_idempotent', 'dc_unpriv_clear', 'dc_truncate', 'dc_pwrite_inplace', 'dc_mmap_write', 'dc_unlink', 'dc_rename',
   'dc_swapon_daxfile', 'dc_copy_range', 'dc_umount_busy', 'dc_clear',
 ]
 
-t.test('the whole series: every dc_* case passes on ext4 and on xfs', async t => {
+t.test('the whole series: every dc_* case passes on ext4, xfs and reflink xfs', async t => {
   const dir = await out()
   const r = await daxrig(['run', V, '--out', dir])
   t.equal(r.code, 0, r.out.slice(-3000))
@@ -31,11 +31,13 @@ t.test('the whole series: every dc_* case passes on ext4 and on xfs', async t =>
   t.match(v.kernel?.description ?? '', /patches 1\.\.3 of 3/, 'with the whole series applied')
   const status = (id: string) => v.cases.find(c => c.id === `daxfile.${id}`)?.status
   for (const id of ['dc_probe', 'dc_badflags', 'dc_nondax', 'dc_nonreg']) t.equal(status(id), 'pass', id)
-  for (const fs of ['ext4', 'xfs']) {
+  for (const fs of ['ext4', 'xfs', 'xfs_reflink']) {
     for (const c of PER_FS) t.equal(status(`${c}_${fs}`), 'pass', `${c}_${fs}`)
-    t.equal(status(`dc_ficlone_${fs}`), 'skip', `dc_ficlone_${fs}: no reflink here`)
     t.equal(status(`dc_swapon_busy_${fs}`), 'skip', `dc_swapon_busy_${fs}: no swap on DAX in 6.1`)
   }
+  t.equal(status('dc_ficlone_ext4'), 'skip', 'dc_ficlone_ext4: ext4 cannot reflink')
+  t.equal(status('dc_ficlone_xfs'), 'skip', 'dc_ficlone_xfs: reflink=0')
+  t.equal(status('dc_ficlone_xfs_reflink'), 'pass', 'dc_ficlone_xfs_reflink: a clone into a daxfile is refused (ETXTBSY)')
   t.equal(v.findings.length, 0, 'no console finding (BUG, WARNING, lockdep)')
 })
 
@@ -71,7 +73,7 @@ t.test('patchcheck: every prefix as expected; 2 is the naive port, 3 fixes it', 
   t.ok(at(2).some(c => c.id === 'daxfile.dc_mmap_write_ext4' && c.from === 'skip' && c.to === 'fail'), '2/3: naive port fails mmap write')
   t.ok(at(2).some(c => c.id === 'daxfile.dc_static_ok_xfs' && c.to === 'pass'), '2/3: daxctl works on xfs')
   const fixed = at(3).map(c => `${c.id} ${c.from}->${c.to}`).sort()
-  t.same(fixed, ['ext4', 'xfs'].flatMap(fs => [`daxfile.dc_mmap_write_${fs} fail->pass`, `daxfile.dc_pwrite_inplace_${fs} fail->pass`]).sort(), '3/3 fixes exactly the write cases')
+  t.same(fixed, ['ext4', 'xfs', 'xfs_reflink'].flatMap(fs => [`daxfile.dc_mmap_write_${fs} fail->pass`, `daxfile.dc_pwrite_inplace_${fs} fail->pass`]).sort(), '3/3 fixes exactly the write cases')
   t.match(r.stdout, /let daxfiles be written in place/)
 })
 
