@@ -2,6 +2,7 @@
 // its code, print ONE error line that names the file and line, the field, the option or the patch, and
 // leave nothing half-written in the cache.
 import t from 'tap'
+import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
@@ -105,6 +106,25 @@ for (const c of cases) {
     await rm(out, { recursive: true, force: true })
   })
 }
+
+// Two checks that are no bad input and so no corpus entry: a case there runs with the fake QEMU and must
+// print an input error, these need a QEMU that is missing and a reader that goes away.
+t.test('a missing host tool says "run daxrig setup" and exits 128', async t => {
+  const r = await daxrig(['run', 'baseline-6.1'], { DAXRIG_QEMU: '/nonexistent/qemu-system-x86_64' })
+  t.equal(r.code, 128)
+  t.match(r.out, /run daxrig setup/)
+})
+
+t.test('a reader that goes away (daxrig doctor | head -1) ends the rig quietly', async t => {
+  const child = spawn(process.execPath, [join(root, 'bin', 'daxrig.js'), 'doctor'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } })
+  let stderr = ''
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+  // close our end after the first chunk, as head does
+  child.stdout.once('data', () => child.stdout.destroy())
+  const code = await new Promise<number | null>(r => child.on('close', c => r(c)))
+  t.equal(code, 0, 'exit 0')
+  t.notMatch(stderr, /EPIPE|Unhandled/, 'no stack trace', { stderr })
+})
 
 t.test('the corpus: every case directory has a manifest entry and vice versa', async t => {
   const dirs = (await readdir(corpus, { withFileTypes: true })).filter(e => e.isDirectory()).map(e => e.name).sort()

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { daxrig } from '../../integration/helpers.js'
+import { runSummary, variantResult } from '../../helpers/fixtures.js'
 
 const shardLines = (out: string) => out.split('\n').filter(l => l.startsWith('shard '))
 const namesOf = (line: string) => [...line.matchAll(/([a-z0-9.-]+) \(\d/g)].map(m => m[1]!)
@@ -26,20 +27,16 @@ t.test('list --shards 3 seeds: every seed variant once, an estimate per shard; t
   t.equal((await daxrig(['list', '--shards', '3', 'seeds'], env)).stdout, a.stdout, 'deterministic')
 
   // what CI sees after one run: every kernel cached, measured times: the shards come out even
-  const warm = {
-    schema: 'daxrig-results/1',
-    variants: seeds.map(v => ({ variant: v, verdict: 'ok', timings: { kernel: 0, total: v.includes('-port-') ? 14 : v.startsWith('vfio') ? 12 : 9 } })),
-  }
+  const warm = runSummary({
+    variants: seeds.map(v => variantResult({ variant: v, timings: { kernel: 0, total: v.includes('-port-') ? 14 : v.startsWith('vfio') ? 12 : 9 } })),
+  })
   await writeFile(join(dir, 'warm.json'), JSON.stringify(warm))
   const w = await daxrig(['list', '--shards', '3', 'seeds', '--timings', join(dir, 'warm.json')], env)
   const est = shardLines(w.stdout).map(l => Number(/~\s*([\d.]+)s/.exec(l)?.[1]))
   t.ok(est.every(Number.isFinite) && Math.max(...est) <= 1.3 * Math.min(...est), `estimates within 30 %: ${est.join(' / ')}`)
 
   // measured timings move a variant: one that took 20 minutes last time gets a shard of its own
-  const results = {
-    schema: 'daxrig-results/1',
-    variants: [{ variant: 'vfio-pin-6.1', verdict: 'ok', timings: { kernel: 0, total: 1200 } }],
-  }
+  const results = runSummary({ variants: [variantResult({ variant: 'vfio-pin-6.1', timings: { kernel: 0, total: 1200 } })] })
   await writeFile(join(dir, 'last.json'), JSON.stringify(results))
   const b = await daxrig(['list', '--shards', '3', 'seeds', '--timings', join(dir, 'last.json'), '--json', join(dir, 'plan.json')], env)
   t.equal(b.code, 0, b.out)

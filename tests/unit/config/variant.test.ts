@@ -14,16 +14,22 @@ async function load(name: string, text: string) {
   return { f, p: loadVariant(f) }
 }
 
-const good = `name: ok
+/**
+ * A variant file on the 6.1 prebuilt kernel running map_sync: `nvdimm` is machine.nvdimm's value, inline
+ * (`[{size: 512M}]`, on line 5) or as indented list lines (from line 6); `expect` adds expectation lines.
+ * The error messages tested below name these line numbers.
+ */
+const variantYaml = (name: string, nvdimm: string, expect = '') => `name: ${name}
 kernel:
   prebuilt: linux-image-6.1.0-56-amd64-unsigned
 machine:
-  nvdimm: [{size: 512M, fs: [ext4, xfs]}]
+  nvdimm:${nvdimm.startsWith(' ') ? '\n' : ' '}${nvdimm}
 tests: [map_sync]
 expect:
   "map_sync.*": pass
-  "map_sync.devdax_*": {verdict: skip, reason: "no devdax"}
-`
+${expect}`
+
+const good = variantYaml('ok', '[{size: 512M, fs: [ext4, xfs]}]', '  "map_sync.devdax_*": {verdict: skip, reason: "no devdax"}\n')
 
 t.test('a good variant resolves defaults and expands filesystems into DIMMs', async t => {
   const { p } = await load('ok', good)
@@ -73,16 +79,7 @@ t.test('the default matrix resolves to variant files', async t => {
   for (const f of files) t.match(f, /tests\/variants\/.*\.yaml$/)
 })
 
-const fsVariant = (nvdimm: string) => `name: fsopts
-kernel:
-  prebuilt: linux-image-6.1.0-56-amd64-unsigned
-machine:
-  nvdimm:
-${nvdimm}
-tests: [map_sync]
-expect:
-  "map_sync.*": pass
-`
+const fsVariant = (nvdimm: string) => variantYaml('fsopts', nvdimm)
 
 t.test('filesystem options: named xfs with reflink, xfs without DAX', async t => {
   const { p } = await load(
@@ -139,31 +136,20 @@ tests: [map_sync]
 })
 
 t.test('labelled DIMMs: namespaces, the design example, NUMA nodes', async t => {
-  const { p } = await load(
-    'topo',
+  // the design example plus a 2G DIMM on node 1; what differs is the devdax alignment and the sector fs
+  const topo = (devdaxAlign: string, sectorFs: string) =>
     fsVariant(`    - {size: 1G, label: 128K, mode: fsdax, fs: [ext4]}
     - size: 2G
       label: 2M
       node: 1
       namespaces:
         - {name: fast, size: 512M, mode: fsdax, fs: {type: xfs, name: xfs2}, align: 2M, map: mem}
-        - {size: 512M, mode: devdax, align: 1G}
-        - {size: 256M, mode: sector, fs: ext4}
-        - {mode: raw}`).replace('nvdimm:\n    - {size: 1G', 'nvdimm:\n    - {size: 1G').replace('"map_sync.*": pass', '"map_sync.*": pass'),
-  )
+        - {size: 512M, mode: devdax, align: ${devdaxAlign}}
+        - {size: 256M, mode: sector, fs: ${sectorFs}}
+        - {mode: raw}`)
+  const { p } = await load('topo', topo('1G', 'ext4'))
   await t.rejects(p, /namespaces\[1\]\.align: align 1G needs a namespace size that is a multiple of 1G/)
-  const ok = await load(
-    'topo2',
-    fsVariant(`    - {size: 1G, label: 128K, mode: fsdax, fs: [ext4]}
-    - size: 2G
-      label: 2M
-      node: 1
-      namespaces:
-        - {name: fast, size: 512M, mode: fsdax, fs: {type: xfs, name: xfs2}, align: 2M, map: mem}
-        - {size: 512M, mode: devdax, align: 2M}
-        - {size: 256M, mode: sector, fs: {type: ext4, name: ext4b}}
-        - {mode: raw}`),
-  )
+  const ok = await load('topo2', topo('2M', '{type: ext4, name: ext4b}'))
   const v = await ok.p
   const [a, b] = v.machine.nvdimms
   t.same(a!.namespaces, [{ name: 'd0n0', mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } }], 'the design example: one namespace of the whole region')

@@ -5,22 +5,10 @@ import { join } from 'node:path'
 import { listCpio, writeCpio } from '../../../harness/guest/cpio.js'
 import { loadOrder, parseModulesDep, wantedModules } from '../../../harness/guest/modules.js'
 import { planScript } from '../../../harness/guest/plan.js'
-import type { KernelArtifact, MachineSpec, Variant } from '../../../harness/types.js'
+import type { KernelArtifact, Variant } from '../../../harness/types.js'
+import { devdaxDimm, fsDimm, fsSpec, machineSpec } from '../../helpers/fixtures.js'
 
-const machine: MachineSpec = {
-  memoryMiB: 1024,
-  cpus: 2,
-  nvdimms: [
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } },
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'xfs', name: 'xfs', reflink: false, dax: 'always' } },
-    { sizeMiB: 512, labelKiB: 0, mode: 'devdax' },
-  ],
-  iommu: 'intel',
-  vfioDevice: 'edu',
-  hugepages: 0,
-  nodaxFs: true,
-  cmdline: [],
-}
+const machine = machineSpec({ nvdimms: [fsDimm('ext4'), fsDimm('xfs'), devdaxDimm()], iommu: 'intel', vfioDevice: 'edu', nodaxFs: true })
 
 const DEP = `kernel/drivers/acpi/nfit/nfit.ko: kernel/drivers/nvdimm/libnvdimm.ko
 kernel/drivers/nvdimm/nd_pmem.ko: kernel/drivers/nvdimm/nd_btt.ko kernel/drivers/nvdimm/libnvdimm.ko
@@ -150,14 +138,13 @@ async function xz(s: string): Promise<Buffer> {
 
 t.test('a labelled DIMM becomes one setup_labelled step, its filesystems are mounted by namespace name', async t => {
   const { planScript, namespaceArg } = await import('../../../harness/guest/plan.js')
-  t.equal(namespaceArg({ name: 'fast', mode: 'fsdax', sizeMiB: 512, alignBytes: 2 ** 21, map: 'mem', fs: { type: 'xfs', name: 'xfs', reflink: true, dax: 'always' } }), 'fast:fsdax:512:2M:mem:xfs:1')
+  t.equal(namespaceArg({ name: 'fast', mode: 'fsdax', sizeMiB: 512, alignBytes: 2 ** 21, map: 'mem', fs: fsSpec('xfs', { reflink: true }) }), 'fast:fsdax:512:2M:mem:xfs:1')
   t.equal(namespaceArg({ name: 'd0n1', mode: 'raw' }), 'd0n1:raw:::::')
   const v = {
     name: 'v',
-    machine: {
-      memoryMiB: 1024, cpus: 2, iommu: 'none', hugepages: 0, nodaxFs: false, cmdline: [],
-      nvdimms: [{ sizeMiB: 2048, labelKiB: 2048, mode: 'fsdax', node: 1, namespaces: [{ name: 'a', mode: 'fsdax', sizeMiB: 512, fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } }, { name: 'b', mode: 'devdax' }] }],
-    },
+    machine: machineSpec({
+      nvdimms: [{ sizeMiB: 2048, labelKiB: 2048, mode: 'fsdax', node: 1, namespaces: [{ name: 'a', mode: 'fsdax', sizeMiB: 512, fs: fsSpec('ext4') }, { name: 'b', mode: 'devdax' }] }],
+    }),
     interfaces: { syscalls: {}, mmapFlags: {}, fcntl: {} },
     tests: [],
     timeouts: { perTestSec: 30 },

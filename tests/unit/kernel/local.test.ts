@@ -2,20 +2,9 @@
 import t from 'tap'
 import { missingOptions, neededOptions } from '../../../harness/kernel/local.js'
 import type { MachineSpec } from '../../../harness/types.js'
+import { devdaxDimm, fsDimm, machineSpec } from '../../helpers/fixtures.js'
 
-const machine = (over: Partial<MachineSpec> = {}): MachineSpec => ({
-  memoryMiB: 1024,
-  cpus: 2,
-  nvdimms: [
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } },
-    { sizeMiB: 512, labelKiB: 0, mode: 'devdax' },
-  ],
-  iommu: 'none',
-  hugepages: 0,
-  nodaxFs: false,
-  cmdline: [],
-  ...over,
-})
+const machine = (over: Partial<MachineSpec> = {}): MachineSpec => machineSpec({ nvdimms: [fsDimm('ext4'), devdaxDimm()], ...over })
 
 const full = ['BLK_DEV_INITRD', 'DEVTMPFS', 'SERIAL_8250', 'BINFMT_ELF', 'ZONE_DEVICE', 'NVDIMM_PFN', 'FS_DAX', 'NVDIMM_DAX']
   .map(o => `CONFIG_${o}=y`)

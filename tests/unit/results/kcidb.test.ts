@@ -3,19 +3,19 @@ import t from 'tap'
 import { kcidbDocument } from '../../../harness/results/kcidb.js'
 import type { RunSummary, VariantResult } from '../../../harness/types.js'
 import { kcidbValidator } from '../../helpers/kcidb.js'
+import { caseOutcome, runSummary, variantResult } from '../../helpers/fixtures.js'
 
 const vr = (name: string, extra: Partial<VariantResult> = {}, drop: (keyof VariantResult)[] = []): VariantResult => {
-  const v: VariantResult = {
+  const v = variantResult({
   variant: name,
   file: `/x/tests/variants/${name}.yaml`,
-  verdict: 'ok',
   summary: 'all as expected',
   kernel: { id: 'prebuilt:bookworm:linux-image-6.1.0-56-amd64-unsigned:6.1.192-2', release: '6.1.0-56-amd64', description: 'Debian bookworm linux-image-6.1.0-56-amd64-unsigned', imageHash: 'ab' },
   cases: [
-    { id: 'map_sync.ext4_msv_sync', status: 'pass', detail: '', diagnostics: [], expected: 'pass', verdict: 'as-expected' },
-    { id: 'map_sync.devdax_x', status: 'skip', detail: 'no devdax', diagnostics: [], expected: 'skip', verdict: 'as-expected' },
-    { id: 'vfio_pin.io uring/fixed', status: 'fail', detail: 'EFAULT', diagnostics: [], expected: 'fail', reason: 'known on 6.1', verdict: 'known-failure' },
-    { id: 'mm_users.gone', status: 'error', detail: '', diagnostics: [], expected: 'pass', verdict: 'missing' },
+    caseOutcome('map_sync.ext4_msv_sync'),
+    caseOutcome('map_sync.devdax_x', { status: 'skip', detail: 'no devdax', expected: 'skip' }),
+    caseOutcome('vfio_pin.io uring/fixed', { status: 'fail', detail: 'EFAULT', expected: 'fail', reason: 'known on 6.1', verdict: 'known-failure' }),
+    caseOutcome('mm_users.gone', { status: 'error', verdict: 'missing' }),
   ],
   findings: [
     { kind: 'warning', title: 'WARNING: at mm/gup.c', fingerprint: 'a|b', excerpt: [], line: 12 },
@@ -24,13 +24,12 @@ const vr = (name: string, extra: Partial<VariantResult> = {}, drop: (keyof Varia
   timings: { kernel: 0.1, image: 0.5, 'boot+test': 7, total: 7.6 },
   artifacts: { 'console.log': `${name}/console.log`, 'results.ktap': `${name}/results.ktap`, 'kernel.config': `${name}/kernel.config` },
   ...extra,
-  }
+  })
   for (const k of drop) delete v[k]
   return v
 }
 
-const summary = (): RunSummary => ({
-  schema: 'daxrig-results/1',
+const summary = (): RunSummary => runSummary({
   started: '2026-12-01T23:00:00.000Z',
   finished: '2026-12-01T23:01:00.000Z',
   host: { accel: 'tcg', qemu: '7.2.22', node: 'v20.20.2' },

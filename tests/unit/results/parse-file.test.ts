@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Variant } from '../../../harness/types.js'
 import { formatTable, locateSources, parseSaved } from '../../../harness/results/parse-file.js'
+import { machineSpec } from '../../helpers/fixtures.js'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/console')
 
@@ -22,7 +23,7 @@ function variant(over: Partial<Variant> = {}): Variant {
     file: '/x/map-sync-6.1.yaml',
     series: {},
     kernel: { kind: 'prebuilt', package: 'linux-image-6.1.0-56-amd64-unsigned', suite: 'bookworm', config: [] },
-    machine: { memoryMiB: 512, cpus: 2, nvdimms: [], iommu: 'none', hugepages: 0, nodaxFs: false, cmdline: [] },
+    machine: machineSpec({ memoryMiB: 512 }),
     interfaces: { syscalls: {}, mmapFlags: {}, fcntl: {} },
     tests: [{ name: 'map_sync', source: '/x/map_sync.c' }, { name: 'vfio_pin', source: '/x/vfio_pin.c' }],
     expect: [

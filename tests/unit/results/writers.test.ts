@@ -11,6 +11,7 @@ import { reportHtml, reportMarkdown } from '../../../harness/results/report.js'
 import { escapeHtml, markdownCodeBlock, stripTerminal } from '../../../harness/results/sanitize.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { parse as parseJunit } from 'junit2json'
+import { caseOutcome, runSummary, variantResult } from '../../helpers/fixtures.js'
 
 // ---- test helpers: a real JSON Schema validator (ajv, draft 2020-12) and a real JUnit XML parser (junit2json) ----
 const ajv = new Ajv2020({ allErrors: true, strict: false })
@@ -41,8 +42,7 @@ const schema = JSON.parse(readFileSync(join(here, '../../../harness/results/resu
 const EVIL = '\x1b[31mred\x1b[0m <script>alert(1)</script> & \x07bell'
 
 function summary(): RunSummary {
-  return {
-    schema: 'daxrig-results/1',
+  return runSummary({
     started: '2026-01-02T03:04:05.000Z',
     finished: '2026-01-02T03:05:00.000Z',
     host: { accel: 'tcg', qemu: '7.2.0', node: 'v20.20.2' },
@@ -55,12 +55,12 @@ function summary(): RunSummary {
         summary: `kernel crashed: BUG: kernel NULL pointer dereference in dax_iomap_pte_fault ${EVIL}`,
         kernel: { id: 'k1', release: '6.1.0-56-amd64', description: 'prebuilt linux-image-6.1.0-56-amd64-unsigned', imageHash: 'abc' },
         cases: [
-          { id: 'map_sync.a', status: 'pass', detail: '', diagnostics: [], expected: 'pass', verdict: 'as-expected' },
-          { id: 'map_sync.b', status: 'fail', detail: EVIL, diagnostics: [EVIL], expected: 'pass', verdict: 'unexpected' },
-          { id: 'map_sync.c', status: 'skip', detail: 'no devdax', diagnostics: [], expected: 'skip', verdict: 'as-expected' },
-          { id: 'map_sync.d', status: 'fail', detail: 'flags', diagnostics: [], expected: 'fail', reason: 'series reverted', verdict: 'known-failure' },
-          { id: 'vfio_pin.*', status: 'crashed', detail: 'guest died', diagnostics: [], expected: 'pass', verdict: 'unexpected' },
-          { id: 'extra.new', status: 'pass', detail: '', diagnostics: [], expected: 'unknown', verdict: 'unexpected-case' },
+          caseOutcome('map_sync.a'),
+          caseOutcome('map_sync.b', { status: 'fail', detail: EVIL, diagnostics: [EVIL], verdict: 'unexpected' }),
+          caseOutcome('map_sync.c', { status: 'skip', detail: 'no devdax', expected: 'skip' }),
+          caseOutcome('map_sync.d', { status: 'fail', detail: 'flags', expected: 'fail', reason: 'series reverted', verdict: 'known-failure' }),
+          caseOutcome('vfio_pin.*', { status: 'crashed', detail: 'guest died', verdict: 'unexpected' }),
+          caseOutcome('extra.new', { expected: 'unknown', verdict: 'unexpected-case' }),
         ],
         findings: [
           { kind: 'oops', title: 'BUG: kernel NULL pointer dereference in dax_iomap_pte_fault', fingerprint: 'dax_iomap_pte_fault|ext4_dax_huge_fault', excerpt: ['BUG: kernel NULL pointer dereference', EVIL, '```', 'RIP: 0010:dax_iomap_pte_fault+0x2b6/0x8f0'], line: 369 },
@@ -69,18 +69,9 @@ function summary(): RunSummary {
         timings: { boot: 6.1, tests: 3.25 },
         artifacts: { 'console.log': 'map-sync-6.1/console.log', 'results.ktap': 'map-sync-6.1/results.ktap', 'qemu.cmdline': 'map-sync-6.1/qemu.cmdline' },
       },
-      {
-        variant: 'vfio-6.12',
-        file: '/x/tests/variants/vfio-6.12.yaml',
-        verdict: 'ok',
-        summary: 'all 1 case as expected',
-        cases: [{ id: 'map_sync.a', status: 'pass', detail: '', diagnostics: [], expected: 'pass', verdict: 'as-expected' }],
-        findings: [],
-        timings: {},
-        artifacts: {},
-      },
+      variantResult({ variant: 'vfio-6.12', file: '/x/tests/variants/vfio-6.12.yaml', summary: 'all 1 case as expected', cases: [caseOutcome('map_sync.a')] }),
     ],
-  }
+  })
 }
 
 t.test('sanitize: escapes gone, controls visible, HTML escaped', async t => {
@@ -151,7 +142,7 @@ t.test('KCIDB: origin, prefixed ids, statuses, waived known failures', async t =
   t.equal(tests.get('daxrig.map_sync.d')?.waived, true)
   t.equal(tests.get('daxrig.vfio_pin._')?.status, 'ERROR')
   t.equal(k.tests.find(x => x.id === 'daxrig:20260102T030405000Z:map-sync-6.1:boot')?.status, 'FAIL')
-  t.equal(kcidbStatus({ id: 'a', status: 'error', detail: '', diagnostics: [], expected: 'pass', verdict: 'missing' }), 'MISS')
+  t.equal(kcidbStatus(caseOutcome('a', { status: 'error', verdict: 'missing' })), 'MISS')
   t.ok(k.tests.every(x => String(x.build_id).startsWith('daxrig:')))
 })
 

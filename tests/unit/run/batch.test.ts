@@ -6,13 +6,12 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { countOutcomes, exitCodeOf, jobsThatFit, shardOf } from '../../../harness/run/batch.js'
 import type { CaseOutcome, RunSummary, RunVerdict, VariantResult } from '../../../harness/types.js'
+import { caseOutcome, runSummary, variantResult } from '../../helpers/fixtures.js'
 
-const c = (id: string, status: CaseOutcome['status'], verdict: CaseOutcome['verdict']): CaseOutcome => ({
-  id, status, verdict, detail: '', diagnostics: [], expected: verdict === 'known-failure' ? 'fail' : status === 'skip' ? 'skip' : 'pass',
-})
-const vr = (name: string, verdict: RunVerdict, cases: CaseOutcome[] = [], extra: Partial<VariantResult> = {}): VariantResult => ({
-  variant: name, file: `/x/${name}.yaml`, verdict, summary: '', cases, findings: [], timings: {}, artifacts: {}, ...extra,
-})
+const c = (id: string, status: CaseOutcome['status'], verdict: CaseOutcome['verdict']): CaseOutcome =>
+  caseOutcome(id, { status, verdict, expected: verdict === 'known-failure' ? 'fail' : status === 'skip' ? 'skip' : 'pass' })
+const vr = (name: string, verdict: RunVerdict, cases: CaseOutcome[] = [], extra: Partial<VariantResult> = {}): VariantResult =>
+  variantResult({ variant: name, verdict, cases, ...extra })
 
 t.test('shards: every variant in exactly one shard, independent of input order', async t => {
   const vs = ['e', 'a', 'd', 'c', 'b'].map(name => ({ name }))
@@ -51,10 +50,7 @@ t.test('jobs are limited by the memory one VM needs', async t => {
 
 t.test('daxrig merge joins shards into one report and refuses a variant twice', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-merge-'))
-  const summary = (vs: VariantResult[]): RunSummary => ({
-    schema: 'daxrig-results/1', started: '2026-11-22T01:00:00Z', finished: '2026-11-22T01:01:00Z',
-    host: { accel: 'tcg', qemu: 'x', node: 'v20' }, variants: vs, counts: countOutcomes(vs),
-  })
+  const summary = (vs: VariantResult[]): RunSummary => runSummary({ variants: vs, counts: countOutcomes(vs) })
   for (const [name, vs] of [['s1', [vr('a', 'ok', [c('p.x', 'pass', 'as-expected')])]], ['s2', [vr('b', 'regression', [c('p.x', 'fail', 'unexpected')])]], ['s3', [vr('a', 'ok')]]] as const) {
     await mkdir(join(dir, name))
     await writeFile(join(dir, name, 'results.json'), JSON.stringify(summary([...vs])))

@@ -3,6 +3,7 @@ import t from 'tap'
 import { COST, estimateSeconds, splitShards, type CostInput } from '../../../harness/run/shards.js'
 import { shardOf } from '../../../harness/run/batch.js'
 import { timingsFrom } from '../../../harness/run/timings.js'
+import { runSummary, variantResult } from '../../helpers/fixtures.js'
 
 const pre = (name: string, programs = 3, dimms = 2): CostInput => ({ name, kind: 'prebuilt', programs, dimms, vfio: false, kernelCached: true })
 const src = (name: string, kernelCached: boolean): CostInput => ({ name, kind: 'source', programs: 2, dimms: 2, vfio: true, kernelCached })
@@ -54,10 +55,9 @@ t.test('timings override the shape estimate; a shard plan is used as it is', asy
   const vs = [pre('a'), pre('b'), pre('c'), pre('d')]
   const before = splitShards(vs, 2, x => estimateSeconds(x))
   t.same(names(before), [['a', 'c'], ['b', 'd']])
-  const timings = timingsFrom({
-    schema: 'daxrig-results/1',
-    variants: [{ variant: 'd', verdict: 'ok', timings: { kernel: 0, total: 120 } }, { variant: 'a', verdict: 'interrupted', timings: { total: 1 } }],
-  })
+  const timings = timingsFrom(runSummary({
+    variants: [variantResult({ variant: 'd', timings: { kernel: 0, total: 120 } }), variantResult({ variant: 'a', verdict: 'interrupted', timings: { total: 1 } })],
+  }))
   t.same(Object.keys(timings), ['d'], 'an interrupted variant says nothing about its cost')
   const after = splitShards(vs, 2, x => estimateSeconds(x, timings[x.name]))
   t.same(names(after), [['d'], ['a', 'b', 'c']])

@@ -10,20 +10,9 @@ import {
   qemuArgs,
   serialArgs,
 } from '../../../harness/vm/qemu-args.js'
-import type { MachineSpec } from '../../../harness/types.js'
+import { fsDimm, machineSpec } from '../../helpers/fixtures.js'
 
-const machine: MachineSpec = {
-  memoryMiB: 1024,
-  cpus: 2,
-  nvdimms: [
-    { sizeMiB: 512, labelKiB: 0, mode: 'fsdax', fs: { type: 'ext4', name: 'ext4', reflink: false, dax: 'always' } },
-    { sizeMiB: 512, labelKiB: 128, mode: 'fsdax', fs: { type: 'xfs', name: 'xfs', reflink: false, dax: 'always' } },
-  ],
-  iommu: 'none',
-  hugepages: 0,
-  nodaxFs: true,
-  cmdline: [],
-}
+const machine = machineSpec({ nvdimms: [fsDimm('ext4'), fsDimm('xfs', { labelKiB: 128 })], nodaxFs: true })
 
 t.test('machine: nvdimm=on needs q35 with ACPI; split irqchip only with a vIOMMU', async t => {
   t.same(machineArgs({ nvdimm: true, iommu: false }), ['-machine', 'q35,nvdimm=on'])

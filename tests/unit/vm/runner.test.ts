@@ -1,5 +1,5 @@
 // The VM runner and verdicts against fake QEMUs: hangs, early exits and replays, no kernel needed.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,10 +10,22 @@ import { loadVariant } from '../../../harness/config/variant.js'
 const fake = (n: string) => join(process.cwd(), 'tests/fixtures/fake-qemu', n)
 const variant = await loadVariant(join(process.cwd(), 'tests/variants/baseline-6.1.yaml'))
 
-async function runFake(script: string, o: { bootSec?: number; noOutputSec?: number; totalSec?: number; env?: Record<string, string> } = {}) {
+/** Set `vars` in process.env (runVm passes its own environment to QEMU) until the subtest ends. */
+function setEnvFor(t: Test, vars: Record<string, string>): void {
+  const saved = Object.fromEntries(Object.keys(vars).map(k => [k, process.env[k]]))
+  Object.assign(process.env, vars)
+  t.teardown(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  })
+}
+
+async function runFake(t: Test, script: string, o: { bootSec?: number; noOutputSec?: number; totalSec?: number; env?: Record<string, string> } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'daxrig-runner-'))
   const pidfile = join(dir, 'pid')
-  Object.assign(process.env, { FAKE_PIDFILE: pidfile }, o.env ?? {})
+  setEnvFor(t, { FAKE_PIDFILE: pidfile, ...o.env })
   const vm = await runVm({
     qemu: fake(script),
     args: ['-chardev', 'stdio,id=con', '-chardev', `file,id=res,path=${join(dir, 'results.ktap')}`],
@@ -37,7 +49,7 @@ function alive(pid: number): boolean {
 }
 
 t.test('a silent guest is a boot hang, and QEMU is killed', async t => {
-  const { vm, pid } = await runFake('hang-silent.mjs', { bootSec: 1.5 })
+  const { vm, pid } = await runFake(t, 'hang-silent.mjs', { bootSec: 1.5 })
   t.equal(vm.watchdog, 'boot')
   t.equal(vm.firstConsoleMs, null)
   t.ok(pid > 0 && !alive(pid), 'no orphan left')
@@ -47,7 +59,7 @@ t.test('a silent guest is a boot hang, and QEMU is killed', async t => {
 })
 
 t.test('a guest that starts its tests then goes silent is a test hang; unreported cases are never passes', async t => {
-  const { vm, pid } = await runFake('print-then-hang.mjs', { noOutputSec: 1.5 })
+  const { vm, pid } = await runFake(t, 'print-then-hang.mjs', { noOutputSec: 1.5 })
   t.equal(vm.watchdog, 'no-output')
   t.ok(!alive(pid), 'no orphan left')
   t.match(vm.console, /Linux version/)
@@ -58,7 +70,7 @@ t.test('a guest that starts its tests then goes silent is a test hang; unreporte
 })
 
 t.test('the total watchdog fires even while output keeps coming', async t => {
-  const { vm } = await runFake('replay.mjs', {
+  const { vm } = await runFake(t, 'replay.mjs', {
     totalSec: 1,
     env: { FAKE_CONSOLE: join(process.cwd(), 'tests/fixtures/runs/baseline-6.1/console.log'), FAKE_DELAY_MS: '100', FAKE_RESULTS: '' },
   })
@@ -66,7 +78,7 @@ t.test('the total watchdog fires even while output keeps coming', async t => {
 })
 
 t.test('QEMU exiting non-zero before any output is an infra failure', async t => {
-  const { vm } = await runFake('exit-nonzero.mjs')
+  const { vm } = await runFake(t, 'exit-nonzero.mjs')
   t.equal(vm.exitCode, 1)
   const ev = evaluateRun(variant, vm)
   t.equal(ev.verdict, 'infra')
@@ -79,7 +91,7 @@ t.test('a replayed real run is judged ok; the same run without its exit marker i
     FAKE_RESULTS: join(process.cwd(), 'tests/fixtures/runs/baseline-6.1/results.ktap'),
     FAKE_DELAY_MS: '0',
   }
-  const { vm } = await runFake('replay.mjs', { env })
+  const { vm } = await runFake(t, 'replay.mjs', { env })
   t.equal(vm.watchdog, null)
   const ev = evaluateRun(variant, vm)
   t.equal(ev.verdict, 'ok', ev.summary)
@@ -87,4 +99,8 @@ t.test('a replayed real run is judged ok; the same run without its exit marker i
   const cut = { ...vm, results: vm.results.replace(/# daxrig-exit: 0\n?/, '') }
   const ev2 = evaluateRun(variant, cut)
   t.equal(ev2.verdict, 'crash')
+})
+
+t.test('the FAKE_* variables do not outlive their subtest', async t => {
+  t.same(Object.keys(process.env).filter(k => k.startsWith('FAKE_')), [])
 })

@@ -1,5 +1,6 @@
 // report.html is self-contained and renders in a real browser: headless Chromium loads it from a file,
-// the rendered DOM holds the variant × case matrix, and a screenshot is written. Skips without chromium.
+// the rendered DOM holds the variant × case matrix, and a screenshot is written. Skips without chromium
+// (fails without it in CI). An integration test: it launches a browser, three times.
 import t from 'tap'
 import { execa } from 'execa'
 import { existsSync } from 'node:fs'
@@ -7,37 +8,27 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeReports } from '../../harness/results/writers.js'
-import type { RunSummary } from '../../harness/types.js'
+import { caseOutcome, runSummary, variantResult } from '../helpers/fixtures.js'
 import { countColour, readPng } from '../helpers/png.js'
 
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(p => existsSync(p))
 const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync']
 
-const summary: RunSummary = {
-  schema: 'daxrig-results/1',
-  started: '2026-11-22T01:00:00Z',
-  finished: '2026-11-22T01:01:00Z',
-  host: { accel: 'tcg', qemu: '7.2.22', node: 'v20' },
+const summary = runSummary({
   counts: { passed: 1, failed: 1, skipped: 1 },
   variants: [
-    {
-      variant: 'v-ok', file: '/x/v-ok.yaml', verdict: 'ok', summary: 'all as expected', timings: { total: 8.1 },
-      artifacts: { 'console.log': 'v-ok/console.log' }, findings: [],
-      cases: [
-        { id: 'map_sync.ext4_msv_sync', status: 'pass', detail: '', diagnostics: [], expected: 'pass', verdict: 'as-expected' },
-        { id: 'map_sync.devdax_msv_sync', status: 'skip', detail: 'no devdax', diagnostics: [], expected: 'skip', verdict: 'as-expected' },
-      ],
-    },
-    {
-      variant: 'v-bad', file: '/x/v-bad.yaml', verdict: 'crash', summary: 'kernel crashed: <script>alert(1)</script> \u001b[31mred', timings: { total: 9 },
-      artifacts: {}, cases: [
-        { id: 'map_sync.ext4_msv_sync', status: 'crashed', detail: 'guest died', diagnostics: [], expected: 'pass', verdict: 'unexpected' },
-      ],
+    variantResult({
+      variant: 'v-ok', summary: 'all as expected', timings: { total: 8.1 }, artifacts: { 'console.log': 'v-ok/console.log' },
+      cases: [caseOutcome('map_sync.ext4_msv_sync'), caseOutcome('map_sync.devdax_msv_sync', { status: 'skip', detail: 'no devdax', expected: 'skip' })],
+    }),
+    variantResult({
+      variant: 'v-bad', verdict: 'crash', summary: 'kernel crashed: <script>alert(1)</script> \u001b[31mred', timings: { total: 9 },
+      cases: [caseOutcome('map_sync.ext4_msv_sync', { status: 'crashed', detail: 'guest died', verdict: 'unexpected' })],
       findings: [{ kind: 'oops', title: 'BUG: kernel NULL pointer dereference', fingerprint: 'check_vma_flags|__get_user_pages', excerpt: ['RIP: check_vma_flags+0x1/0x2'], line: 12 }],
-    },
+    }),
   ],
-}
+})
 
 // in CI the suite's setup installs chromium (setup --test-tools), so a missing browser there is a failure, not a skip
 t.test('report.html renders the matrix in headless Chromium', { skip: chromium || process.env.CI ? false : 'chromium not installed (daxrig setup --test-tools)' }, async t => {
