@@ -8,7 +8,7 @@ import type { RunSummary } from '../../../harness/types.js'
 import { writeReports } from '../../../harness/results/writers.js'
 import { kcidbDocument, kcidbStatus } from '../../../harness/results/kcidb.js'
 import { reportHtml, reportMarkdown } from '../../../harness/results/report.js'
-import { escapeHtml, markdownCodeBlock, stripTerminal } from '../../../harness/results/sanitize.js'
+import { escapeHtml, markdownCodeBlock, stripTerminal } from '../../../harness/results/text.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { parse as parseJunit } from 'junit2json'
 
