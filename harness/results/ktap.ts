@@ -30,7 +30,7 @@ export interface KtapDocument {
   prefix: string
   plan?: number
   tests: KtapTest[]
-  /** diagnostics after the last top-level result (e.g. `# daxrig-exit: 0`) */
+  /** diagnostics after the last top-level result */
   trailing: string[]
   /** lines that are not KTAP, kept for the report: other CPUs' printk, program noise */
   noise: { line: number; text: string }[]
@@ -63,8 +63,8 @@ export function planOf(content: string): number | null {
 }
 
 /**
- * Finds the first version line and returns the lines from there on with the console prefix removed,
- * up to an end marker (panic, reboot, a new boot banner).
+ * Finds the first version line and returns the lines from there on with the console prefix removed, up to an
+ * end marker (panic, reboot, a new boot banner) on a line of the document's own level.
  */
 export function extractTapLines(text: string): { found: boolean; version: string; prefix: string; lines: TapLine[] } {
   const all = splitLines(text)
