@@ -1,7 +1,20 @@
 // Types shared by every stage of the pipeline: variant → kernel → image → VM → console → results.
-import type { GuestTimeline } from './vm/guest-progress.js'
+// The shapes of results.json (RunSummary and what it holds) and the verdict enumerations are zod schemas in
+// results/schema.ts; their types are re-exported here.
+import type { Expectation, RunVerdict } from './results/schema.js'
 
-export type Expectation = 'pass' | 'fail' | 'skip'
+export type {
+  CaseOutcome,
+  CaseResult,
+  CaseStatus,
+  CaseVerdict,
+  ConsoleFinding,
+  Expectation,
+  RunFailure,
+  RunSummary,
+  RunVerdict,
+  VariantResult,
+} from './results/schema.js'
 
 export interface ExpectRule {
   /** test id or glob: `program.case`, `program.*`, `*` */
@@ -151,106 +164,6 @@ export interface KernelArtifact {
   description: string
   /** the build's full log in the rig's cache (source kernels) */
   buildLog?: string
-}
-
-/** Status of one test case after KTAP parsing. */
-export type CaseStatus = 'pass' | 'fail' | 'skip' | 'crashed' | 'timeout' | 'error'
-
-export interface CaseResult {
-  /** `program.case` */
-  id: string
-  status: CaseStatus
-  /** skip reason, failure diagnostics */
-  detail: string
-  diagnostics: string[]
-}
-
-export type CaseVerdict = 'as-expected' | 'unexpected' | 'known-failure' | 'missing' | 'unexpected-case'
-
-export interface CaseOutcome extends CaseResult {
-  expected: Expectation | 'unknown'
-  reason?: string
-  verdict: CaseVerdict
-}
-
-export interface ConsoleFinding {
-  kind:
-    | 'panic'
-    | 'oops'
-    | 'bug'
-    | 'warning'
-    | 'kasan'
-    | 'ubsan'
-    | 'lockdep'
-    | 'hung-task'
-    | 'soft-lockup'
-    | 'rcu-stall'
-    | 'kmemleak'
-    | 'triple-fault'
-  title: string
-  /** first few frames of the call trace, joined: stable across runs */
-  fingerprint: string
-  excerpt: string[]
-  line: number
-  allowed?: string
-}
-
-/** Outcome of one VM run of one variant. */
-export type RunVerdict =
-  | 'ok'
-  | 'regression'
-  | 'crash'
-  | 'boot-hang'
-  | 'test-hang'
-  | 'setup-failed'
-  | 'untestable'
-  | 'infra'
-  | 'bad-input'
-  /** stopped by SIGINT/SIGTERM: says nothing about the kernel */
-  | 'interrupted'
-
-export interface VariantResult {
-  variant: string
-  file: string
-  verdict: RunVerdict
-  /** set when the variant declares `expect-run`: the verdict it must end with */
-  expectedVerdict?: RunVerdict
-  /** one line explaining the verdict */
-  summary: string
-  kernel?: { id: string; release: string; description: string; imageHash: string; buildLog?: string }
-  /** set when the run stopped before its tests could be judged: what kind of failure, at which stage */
-  failure?: RunFailure
-  /** what the guest reported of its progress (guest clock), for timings; absent when no VM ran */
-  guest?: GuestTimeline
-  cases: CaseOutcome[]
-  findings: ConsoleFinding[]
-  timings: Record<string, number>
-  /** relative to the run's out dir */
-  artifacts: Record<string, string>
-  /** what the run showed that is not a verdict (processes a program left behind, channel noise, a console flood) */
-  notes?: string[]
-}
-
-/**
- * Why a run has no test verdict. `kind` is the class of failure (the exit-code family); `stage` is where it
- * happened: a patch that does not apply, a config or build that fails, the image, the boot. Consumers (bisect,
- * patchcheck, reports) read these fields, never the summary's wording.
- */
-export interface RunFailure {
-  kind: 'bad-input' | 'untestable' | 'infra' | 'interrupted'
-  stage: 'variant' | 'kernel' | 'apply' | 'config' | 'build' | 'image' | 'boot'
-}
-
-export interface RunSummary {
-  schema: 'daxrig-results/1'
-  started: string
-  finished: string
-  host: { accel: string; qemu: string; node: string }
-  variants: VariantResult[]
-  counts: { passed: number; failed: number; skipped: number }
-  /** the run was stopped by a signal: the results are partial */
-  interrupted?: boolean
-  interruptedBy?: string
 }
 
 /** `# daxrig-setup:` line of the results channel. */

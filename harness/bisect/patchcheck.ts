@@ -4,6 +4,7 @@ import type { EventSink } from '../events.js'
 import { decide, makePolicy, type TryPolicy } from './policy.js'
 import { formatTimings } from './format.js'
 import { toAttempt } from './bisect.js'
+import { alignColumns } from '../ui/table.js'
 import type { AttemptRecord, StepResult, StepRunner, Verdict } from './types.js'
 
 export interface PatchcheckOptions {
@@ -182,14 +183,5 @@ export function formatPatchcheckTable(rows: readonly PatchcheckRow[]): string {
     r.changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', '),
     (r.newWarnings ?? []).join('; '),
   ])
-  const table = [header, ...body]
-  const widths = header.map((_, i) => Math.max(...table.map(row => (row[i] ?? '').length)))
-  return table
-    .map(row =>
-      row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')
+  return alignColumns([header, ...body])
 }

@@ -8,14 +8,15 @@ import type { ExpectRule, Variant } from '../types.js'
 import { machineSchema, resolveMachine } from './machine.js'
 import { inputErrorAt, lineOf, parseYamlFile, schemaError, type LoadedYaml } from './yaml-errors.js'
 import { projectRoot } from '../paths.js'
+import { DeclarableRunVerdictSchema, ExpectationSchema } from '../results/schema.js'
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-"')
 const pkgName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a Debian package name')
 
 const expectValue = z.union([
-  z.enum(['pass', 'fail', 'skip']),
+  ExpectationSchema,
   z.strictObject({
-    verdict: z.enum(['pass', 'fail', 'skip']),
+    verdict: ExpectationSchema,
     reason: z.string().optional(),
     /** applies only when at least the first `from` patches of the series are applied (source kernels) */
     from: z.number().int().min(1).optional(),
@@ -64,7 +65,7 @@ export const variantSchema = z.strictObject({
    */
   'expect-run': z
     .strictObject({
-      verdict: z.enum(['ok', 'regression', 'crash', 'boot-hang', 'test-hang', 'setup-failed', 'untestable']),
+      verdict: DeclarableRunVerdictSchema,
       reason: z.string().min(1),
     })
     .optional(),

@@ -1,6 +1,6 @@
 // Console classifier: finds kernel crash reports (panic, oops, BUG, WARNING, KASAN, ...) in a whole console log.
 import type { ConsoleFinding, Variant } from '../types.js'
-import { splitLines } from './ktap.js'
+import { splitLines, stripPrintk } from './text.js'
 
 type Kind = ConsoleFinding['kind']
 
@@ -9,7 +9,6 @@ export const EXCERPT_CAP = 80
 /** Frames in a fingerprint (NIPA uses the first 5 function names). */
 export const FINGERPRINT_FRAMES = 5
 
-const PRINTK_RE = /^\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? ?/
 // A frame: ` func+0x1/0x2`, ` ? func+0x1/0x2 [mod]`, ` [<ffffffff81000000>] func+0x1/0x2` (pre-4.x kernels and kmemleak).
 const FRAME_RE = /^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_.$][\w.$]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/
 const KERNEL_RIP_RE = /\b(?:RIP|PC is at|pc :|EIP): (?:\d{4}:)?(?:\[<[0-9a-f]+>\]\s*)?([A-Za-z_.$][\w.$]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/
@@ -87,11 +86,6 @@ const CONTINUATION_RE = /Oops: |Oops\[#|invalid opcode: /
 /** `foo.isra.0` / `foo.cold` / `foo.constprop.3` → `foo`: compiler clones move between builds. */
 export function normaliseFunc(name: string): string {
   return name.replace(/\.(?:isra|constprop|part|cold|llvm|lto_priv)(?:\.\d+)*.*$/, '').replace(/\.\d+$/, '')
-}
-
-/** Removes the printk timestamp (and caller id) from a console line. */
-export function stripPrintk(line: string): string {
-  return line.replace(PRINTK_RE, '')
 }
 
 export function isGenericFrame(func: string): boolean {

@@ -2,7 +2,7 @@
 import jrb from 'junit-report-builder'
 import type { Builder, TestSuite } from 'junit-report-builder'
 import type { CaseOutcome, RunSummary, VariantResult } from '../types.js'
-import { stripTerminal } from './sanitize.js'
+import { stripTerminal } from './text.js'
 
 function addCase(suite: TestSuite, v: VariantResult, o: CaseOutcome): void {
   const dot = o.id.indexOf('.')

@@ -1,5 +1,7 @@
-// KTAP v1 / TAP 13-14 parser (semantics of the kernel's tools/testing/kunit/kunit_parser.py) and the results-channel reader.
-import type { CaseResult, CaseStatus, SetupStatus } from '../types.js'
+// KTAP v1 / TAP 13-14 parser, with the semantics of the kernel's tools/testing/kunit/kunit_parser.py: the
+// version line (found anywhere, the console prefix measured there), plans, nested subtests, the SKIP / TODO /
+// XFAIL directives, diagnostics. It knows nothing of daxrig's results channel (results/channel.ts reads that).
+import { printkMessage, printkPrefix, splitLines } from './text.js'
 
 export type KtapStatus = 'pass' | 'fail' | 'skip' | 'crashed' | 'timeout' | 'error' | 'no-tests'
 export type KtapDirective = 'SKIP' | 'TODO' | 'XFAIL' | 'TIMEOUT' | 'ERROR'
@@ -28,7 +30,7 @@ export interface KtapDocument {
   prefix: string
   plan?: number
   tests: KtapTest[]
-  /** diagnostics after the last top-level result (e.g. `# daxrig-exit: 0`) */
+  /** diagnostics after the last top-level result */
   trailing: string[]
   /** lines that are not KTAP, kept for the report: other CPUs' printk, program noise */
   noise: { line: number; text: string }[]
@@ -42,7 +44,6 @@ export interface TapLine {
 }
 
 const VERSION_RE = /(K?TAP) version (\d+)\s*$/
-const PRINTK_PREFIX_RE = /^\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? /
 // kunit_parser stops here: whatever follows belongs to a dying or rebooting kernel, not to the test document.
 const END_RE = /List of all partitions:|Kernel panic - not syncing|reboot: (?:System halted|Restarting system|Power down)|Linux version \d/
 const RESULT_RE = /^(not ok|ok)\b(?:\s+(\d+))?(?:\s*-?\s*)?(.*)$/
@@ -50,14 +51,20 @@ const PLAN_RE = /^1\.\.(\d+)(?:\s*#\s*(.*))?$/
 const DIRECTIVE_RE = /^(.*?)\s*(?<!\\)#\s*(SKIP|TODO|XFAIL|TIMEOUT|ERROR)\b:?\s*(.*)$/i
 const SUBTEST_RE = /^#\s*Subtest:\s*(.*)$/
 
-/** Splits text into lines, dropping the \r that serial consoles add. */
-export function splitLines(text: string): string[] {
-  return text.split('\n').map(l => l.replace(/\r+$/, '').replace(/\r/g, ''))
+/** `KTAP version 1` / `TAP version 14`, from the start of LINE (callers trim the indentation when it does not matter). */
+export function isVersionLine(line: string): boolean {
+  return /^K?TAP version \d+\s*$/.test(line)
+}
+
+/** N of a plan line `1..N`; null for any other line. */
+export function planOf(content: string): number | null {
+  const m = PLAN_RE.exec(content)
+  return m ? Number(m[1]) : null
 }
 
 /**
- * Finds the first version line and returns the lines from there on with the console prefix removed,
- * up to an end marker (panic, reboot, a new boot banner).
+ * Finds the first version line and returns the lines from there on with the console prefix removed, up to an
+ * end marker (panic, reboot, a new boot banner) on a line of the document's own level.
  */
 export function extractTapLines(text: string): { found: boolean; version: string; prefix: string; lines: TapLine[] } {
   const all = splitLines(text)
@@ -72,8 +79,9 @@ export function extractTapLines(text: string): { found: boolean; version: string
   const lines: TapLine[] = []
   for (let i = start; i < all.length; i++) {
     const raw = all[i] ?? ''
-    if (i > start && END_RE.test(raw)) break
     const text = strip(raw)
+    // an indented line (deeper than the version line) is a test's own output, which may quote anything
+    if (i > start && END_RE.test(raw) && (text === null || indentOf(text) === 0)) break
     if (text !== null) lines.push({ line: i + 1, text })
   }
   return { found: true, version, prefix, lines }
@@ -84,12 +92,8 @@ export function extractTapLines(text: string): { found: boolean; version: string
  * removed by pattern; any other prefix literally. Lines without the prefix are not part of the document.
  */
 function prefixStripper(prefix: string): (line: string) => string | null {
-  const stamp = PRINTK_PREFIX_RE.exec(prefix)
-  if (stamp && stamp[0] === prefix) {
-    return line => {
-      const m = PRINTK_PREFIX_RE.exec(line)
-      return m ? line.slice(m[0].length) : null
-    }
+  if (prefix !== '' && printkPrefix(prefix) === prefix && prefix.endsWith(' ')) {
+    return line => (printkPrefix(line) === '' ? null : printkMessage(line))
   }
   if (prefix === '') return line => line
   return line => (line.startsWith(prefix) ? line.slice(prefix.length) : null)
@@ -237,7 +241,7 @@ export function parseKtap(text: string): KtapDocument {
       continue
     }
     if (content === '') continue
-    if (/^K?TAP version \d+$/.test(content)) {
+    if (isVersionLine(content)) {
       if (!versionSeen) {
         versionSeen = true
         root.indent = indent
@@ -352,187 +356,4 @@ export function countTests(tests: KtapTest[]): KtapDocument['counts'] {
   }
   walk(tests)
   return c
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Results channel (docs/guest-protocol.md): top level = programs, their subtests = cases.
-
-export interface ProgramResult {
-  name: string
-  status: KtapStatus
-  detail: string
-  reported: boolean
-}
-
-export interface ResultsChannel {
-  doc: KtapDocument
-  programs: ProgramResult[]
-  cases: CaseResult[]
-  setup: SetupStatus | null
-  /** value of `# daxrig-exit: N`; null when the line never came (the guest died) */
-  exitCode: number | null
-  exited: boolean
-}
-
-const SETUP_RE = /^#\s*daxrig-setup:\s*(ok|FAIL)\b\s*(.*)$/i
-const EXIT_RE = /^#\s*daxrig-exit:\s*(-?\d+)/
-
-/** Reads `# daxrig-setup: ok` / `# daxrig-setup: FAIL <step>: <message>`. */
-export function parseSetupLine(content: string): SetupStatus | null {
-  const m = SETUP_RE.exec(content.trim())
-  if (!m) return null
-  if ((m[1] ?? '').toLowerCase() === 'ok') return { ok: true }
-  const rest = (m[2] ?? '').trim()
-  const colon = rest.indexOf(':')
-  const step = colon >= 0 ? rest.slice(0, colon).trim() : rest
-  const message = colon >= 0 ? rest.slice(colon + 1).trim() : ''
-  return { ok: false, step, message }
-}
-
-function caseStatus(s: KtapStatus): CaseStatus {
-  return s === 'no-tests' ? 'skip' : s
-}
-
-function detailOf(t: KtapTest): string {
-  if (t.directive) return t.directive.reason ? `${t.directive.kind}: ${t.directive.reason}`.replace(/^SKIP: /, '') : t.directive.kind
-  if (!t.reported) return 'never reported'
-  if (t.status === 'fail') return t.diagnostics.at(-1) ?? ''
-  return ''
-}
-
-/** Flattens a program's cases into ids; deeper KTAP levels join with dots. Unnamed placeholders read `#N`. */
-/** Guest-chosen names become ids in reports and JSON: no escape sequences or control characters. */
-export function cleanName(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x1f\x7f]/g, '')
-}
-
-function flattenCases(prefix: string, tests: KtapTest[], unreported: CaseStatus, why: string): CaseResult[] {
-  const out: CaseResult[] = []
-  for (const t of tests) {
-    const id = `${prefix}.${cleanName(t.name) || `#${t.number}`}`
-    const leaves = flattenCases(id, t.subtests, unreported, why)
-    const leafFailed = leaves.some(c => c.status !== 'pass' && c.status !== 'skip')
-    out.push(...leaves)
-    // A parent that failed with no failing leaf would otherwise vanish from the results.
-    if (t.subtests.length > 0 && (leafFailed || t.status === 'pass' || t.status === 'skip')) continue
-    const status = t.reported ? caseStatus(t.status) : unreported
-    const detail = t.reported ? detailOf(t) : why
-    out.push({ id, status, detail, diagnostics: t.diagnostics })
-  }
-  return out
-}
-
-/**
- * Turns the results-channel document into case results `program.case`. `programs` (the variant's test list,
- * in run order) names programs that never started. Unreported cases are `timeout` when their program's line
- * says `# TIMEOUT`, otherwise `crashed`. A program with no cases yields one result with the program's name as id.
- */
-/**
- * The results channel split by init's own lines: init never indents, program output is always indented, so
- * every indented block belongs to the top-level result line that follows it. Each block is parsed as its own
- * KTAP document: whatever a program prints (a stray version line, a fake plan) stays inside its block.
- */
-export function programBlocks(text: string): { tests: KtapTest[]; plan: number | undefined } {
-  const tests: KtapTest[] = []
-  let plan: number | undefined
-  let block: string[] = []
-  let lineNo = 0
-  const take = (): { tests: KtapTest[]; plan?: number | undefined } => {
-    if (!block.length) return { tests: [] }
-    // dedent by the block's own depth (KTAP nests by 2 spaces, TAP 14 by 4); a program that printed no
-    // version line still gets its result lines read
-    const depth = Math.min(...block.filter(l => l.trim()).map(l => indentOf(l)))
-    const lines = block.map(l => l.replace(/^\t/, '        ').slice(Number.isFinite(depth) ? depth : 0))
-    if (!lines.some(l => /^(K?TAP) version \d+\s*$/.test(l))) lines.unshift('KTAP version 1')
-    block = []
-    const d = parseKtap(lines.join('\n'))
-    return { tests: d.tests, plan: d.plan }
-  }
-  for (const raw of splitLines(text)) {
-    lineNo++
-    if (/^[ \t]/.test(raw)) {
-      block.push(raw)
-      continue
-    }
-    const content = raw.trim()
-    const p = PLAN_RE.exec(content)
-    if (p && plan === undefined) plan = Number(p[1])
-    const r = parseResultLine(content)
-    if (!r) continue
-    const body = take()
-    const t: KtapTest = { name: r.name, number: r.number ?? tests.length + 1, status: statusOf(r), diagnostics: [], subtests: body.tests, line: lineNo, reported: true }
-    if (r.directive) t.directive = r.directive
-    // a program whose own plan is 1..0 ran no test: no-tests (a skip), as KUnit reads it
-    else if (body.plan === 0 && body.tests.length === 0) t.status = 'no-tests'
-    tests.push(t)
-  }
-  // output after the last result line: a program that was running when the guest died
-  if (block.length || (plan !== undefined && tests.length < plan)) {
-    const subtests = take().tests
-    tests.push({ name: '', number: tests.length + 1, status: 'crashed', diagnostics: [], subtests, line: 0, reported: false })
-  }
-  return { tests, plan }
-}
-
-export function parseResultsChannel(text: string, opts: { programs?: string[] } = {}): ResultsChannel {
-  const doc = parseKtap(text)
-  const blocks = programBlocks(text)
-  let setup: SetupStatus | null = null
-  let exitCode: number | null = null
-  // The setup line precedes the version line, so markers are looked for in the whole text — but only at
-  // the start of a line (after a printk prefix in a console log): program output is indented, so a program
-  // cannot forge init's markers.
-  for (const l of splitLines(text)) {
-    const m = /^(?:\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? )?(#\s*daxrig-(?:setup|exit):.*)$/.exec(l)
-    if (!m) continue
-    const content = m[1]!
-    const s = parseSetupLine(content)
-    if (s) setup = s
-    const e = EXIT_RE.exec(content)
-    if (e) exitCode = Number(e[1])
-  }
-  const exited = exitCode !== null
-  const programs: ProgramResult[] = []
-  const cases: CaseResult[] = []
-  // the rig's own channel has no console prefixes: use the per-program blocks; a console log falls back to
-  // the generic parse
-  const ownChannel = !/^\[\s*\d+\.\d+\]/m.test(text)
-  for (const t of ownChannel ? blocks.tests : doc.tests) {
-    const name = t.name || opts.programs?.[t.number - 1] || `#${t.number}`
-    const status = t.status
-    const why =
-      t.directive?.kind === 'TIMEOUT'
-        ? 'program timed out'
-        : t.reported
-          ? `planned but never reported; the program ended: ${detailOf(t) || t.status}`
-          : 'guest died before the result'
-    // a planned case that never reported: `crashed` when the program or the guest died, `error` when the
-    // program ended normally without it (a broken test, not a dead kernel); never a pass either way
-    const diedOfSignal = t.directive?.kind === 'ERROR' && /signal/.test(t.directive.reason)
-    const unreported: CaseStatus =
-      t.directive?.kind === 'TIMEOUT' ? 'timeout' : t.reported && exited && !diedOfSignal ? 'error' : 'crashed'
-    programs.push({ name, status, detail: t.reported ? detailOf(t) : why, reported: t.reported })
-    if (t.subtests.length === 0) {
-      cases.push({ id: name, status: t.reported ? caseStatus(status) : unreported, detail: t.reported ? detailOf(t) : why, diagnostics: t.diagnostics })
-      continue
-    }
-    const own = flattenCases(name, t.subtests, unreported, why)
-    cases.push(...own)
-    // init marks a program that exited with a status other than 0/1, died of a signal, or was killed by
-    // the per-test timeout; when every case it printed looks fine, its end is a result of its own
-    const d = t.directive?.kind
-    if (t.reported && (d === 'ERROR' || d === 'TIMEOUT') && own.every(c => c.status === 'pass' || c.status === 'skip')) {
-      const status: CaseStatus = d === 'ERROR' ? 'error' : 'timeout'
-      cases.push({ id: `${name}.exit_status`, status, detail: `program ended abnormally: ${d}${t.directive?.reason ? ` ${t.directive.reason}` : ''}`, diagnostics: [] })
-    }
-  }
-  // Programs the variant asked for that the document never announced (plan missing or guest died early).
-  for (const p of opts.programs ?? []) {
-    if (programs.some(x => x.name === p)) continue
-    if (setup && !setup.ok) continue
-    programs.push({ name: p, status: 'crashed', detail: 'never started', reported: false })
-    cases.push({ id: p, status: 'crashed', detail: exited ? 'never started' : 'guest died before the program ran', diagnostics: [] })
-  }
-  return { doc, programs, cases, setup, exitCode, exited }
 }

@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { CaseOutcome, CaseResult, ConsoleFinding, RunVerdict, Variant } from '../types.js'
 import { applyAllowList, classifyConsole } from './classify.js'
-import { parseResultsChannel, type ResultsChannel } from './ktap.js'
-import { stripTerminal } from './sanitize.js'
+import { parseResultsChannel, type ResultsChannel } from './channel.js'
+import { stripTerminal } from './text.js'
+import { alignColumns } from '../ui/table.js'
 import { computeVerdict } from './verdict.js'
 
 export interface ParsedSaved {
@@ -45,9 +46,7 @@ function dropUndefined(o: { results: string | undefined; console: string | undef
 
 /** Column-aligned plain-text table; cells are stripped of terminal escapes first. */
 export function formatTable(header: string[], rows: string[][]): string {
-  const clean = [header, ...rows].map(r => r.map(c => stripTerminal(c).replace(/\n/g, ' ')))
-  const widths = header.map((_h, i) => Math.max(...clean.map(r => (r[i] ?? '').length)))
-  return clean.map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n')
+  return alignColumns([header, ...rows].map(r => r.map(c => stripTerminal(c).replace(/\n/g, ' '))))
 }
 
 function findingLines(findings: ConsoleFinding[]): string[] {
@@ -83,7 +82,7 @@ export async function parseSaved(path: string, variant?: Variant): Promise<Parse
     setup: channel.setup,
     // A saved log has no watchdog record and no QEMU exit code; the exit marker is the evidence left.
     end: { exitMarker: channel.exited, qemuExit: null, watchdog: null },
-    resultsBegan: channel.doc.found,
+    resultsBegan: channel.began,
   })
   const table = formatTable(
     ['case', 'status', 'expected', 'verdict', 'detail'],

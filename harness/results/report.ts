@@ -1,7 +1,7 @@
 // Human reports: report.md and a self-contained report.html (variants × cases matrix, crash excerpts, timings, links).
 import type { ConsoleFinding, RunSummary, VariantResult } from '../types.js'
 import { buildMatrix, cellKind, cellText, CELL_LABEL, formatTimings, type CellKind } from './case-grid.js'
-import { escapeHtml, escapeMarkdownInline, markdownCodeBlock } from './sanitize.js'
+import { escapeHtml, escapeMarkdownInline, markdownCodeBlock } from './text.js'
 import { countsLine } from './verdict.js'
 
 const ARTIFACTS = ['console.log', 'results.ktap', 'qemu.cmdline', 'kernel.config'] as const

@@ -9,6 +9,7 @@ import type { EventSink } from '../events.js'
 import { EXIT, InputError } from '../errors.js'
 import { runVariant, type RunOptions } from './pipeline.js'
 import type { RunSummary, Variant, VariantResult } from '../types.js'
+import { FAILING_RUN_VERDICTS } from '../results/schema.js'
 import { isInterrupted, onInterrupt } from '../util/children.js'
 import { qemuVersion } from '../host.js'
 import { writeRunReports } from './reports.js'
@@ -74,7 +75,7 @@ export function exitCodeOf(results: VariantResult[]): number {
   if (missed.length && !v.includes('infra') && !v.includes('bad-input')) return EXIT.regression
   if (v.includes('infra')) return EXIT.infra
   if (v.includes('bad-input')) return EXIT.badInput
-  if (v.some(x => ['regression', 'crash', 'boot-hang', 'test-hang', 'setup-failed'].includes(x))) return EXIT.regression
+  if (v.some(x => FAILING_RUN_VERDICTS.has(x))) return EXIT.regression
   if (v.includes('untestable')) return EXIT.untestable
   return EXIT.ok
 }

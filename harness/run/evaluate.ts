@@ -1,8 +1,7 @@
 // Glue between the VM runner and results/: parse the results channel, classify the console, decide.
 import type { CaseOutcome, ConsoleFinding, RunVerdict, Variant } from '../types.js'
 import type { VmRun } from '../vm/runner.js'
-import { parseResultsChannel } from '../results/ktap.js'
-import { channelNotes, unframe } from '../results/channel.js'
+import { channelNotes, parseResultsChannel, unframe } from '../results/channel.js'
 import { classifyConsole } from '../results/classify.js'
 import { computeVerdict } from '../results/verdict.js'
 
@@ -74,7 +73,7 @@ export function evaluateRun(v: Variant, vm: VmRun, upto?: number): Evaluation {
     setup: ch.setup,
     // the boot watchdog (guest never reached its first results line) is a no-output hang as far as verdicts go
     end: { exitMarker: ch.exited, qemuExit: vm.exitCode, watchdog: vm.watchdog === 'boot' ? 'no-output' : vm.watchdog },
-    resultsBegan: ch.doc.found,
+    resultsBegan: ch.began,
   })
   let summary = r.summary
   if (vm.watchdog === 'boot') summary = `boot hung: no results line within the boot limit (first console output ${vm.firstConsoleMs === null ? 'never came' : `after ${(vm.firstConsoleMs / 1000).toFixed(1)} s`})`

@@ -1,7 +1,7 @@
 // Live task list on a terminal (listr2): one task per variant, its title showing the current phase.
 import { Listr } from 'listr2'
 import type { EventSink, RigEvent } from '../events.js'
-import { sanitizeTerminal } from './render.js'
+import { sanitizeTerminal } from '../results/text.js'
 
 export interface LiveJob<T> {
   name: string

@@ -1,6 +1,7 @@
 // Renderers for the runner's event stream: plain timestamped lines (CI, pipes) or a live task list
 // (listr2) on a terminal. Neither decides anything; they only show events.
 import type { EventSink, RigEvent } from '../events.js'
+import { sanitizeTerminal } from '../results/text.js'
 
 export function isInteractive(): boolean {
   return !!process.stderr.isTTY && !process.env.CI
@@ -37,10 +38,4 @@ export function plainSink(o: { verbose: boolean; stream?: NodeJS.WritableStream 
         break
     }
   }
-}
-
-/** Remove terminal control sequences and other control characters from guest text before printing it. */
-export function sanitizeTerminal(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]/g, '')
 }

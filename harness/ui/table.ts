@@ -1,10 +1,17 @@
-// Terminal summary of a run: one row per variant with its per-phase timings, then every case that did
-// not match its expectation, and the known failures apart.
+// Plain-text tables for the terminal: one column aligner for every table the rig prints, and the run summary.
 import type { RunSummary } from '../types.js'
-import { sanitizeTerminal } from './render.js'
+import { sanitizeTerminal } from '../results/text.js'
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length)
+/**
+ * Rows (the first is the header) as columns two spaces apart. The last column is not padded, so a long last
+ * cell does not widen the others; with `rule`, a line of dashes under the header.
+ */
+export function alignColumns(rows: readonly (readonly string[])[], o: { rule?: boolean } = {}): string {
+  const header = rows[0] ?? []
+  const widths = header.map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)))
+  const out = rows.map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
+  if (o.rule) out.splice(1, 0, widths.map(w => '-'.repeat(w)).join('  '))
+  return out.join('\n')
 }
 
 export function formatRunTable(s: RunSummary): string {
@@ -14,9 +21,7 @@ export function formatRunTable(s: RunSummary): string {
     const ok = v.cases.filter(c => c.verdict === 'as-expected' || c.verdict === 'known-failure').length
     rows.push([v.variant, v.verdict.toUpperCase(), `${ok}/${v.cases.length}`, t('kernel'), t('image'), t('boot+test'), t('total')])
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => r[i]!.length)))
-  const out = rows.map(r => r.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd())
-  out.splice(1, 0, widths.map(w => '-'.repeat(w)).join('  '))
+  const out = [alignColumns(rows, { rule: true })]
   for (const v of s.variants) {
     const bad = v.cases.filter(c => c.verdict !== 'as-expected' && c.verdict !== 'known-failure')
     const known = v.cases.filter(c => c.verdict === 'known-failure')

@@ -6,7 +6,7 @@ import t from 'tap'
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { basename, dirname, join } from 'node:path'
-import { parseResultsChannel } from '../../../harness/results/ktap.js'
+import { parseResultsChannel } from '../../../harness/results/channel.js'
 import { classifyConsole } from '../../../harness/results/classify.js'
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/console')
