@@ -45,7 +45,7 @@ const CASE_IDS: Record<string, string[]> = {
   ],
   daxfile: [
     'dc_probe', 'dc_badflags', 'dc_nondax', 'dc_nonreg',
-    ...['ext4', 'xfs'].flatMap((fs) =>
+    ...['ext4', 'xfs', 'xfs_reflink'].flatMap((fs) =>
       [
         'dc_get_unpriv', 'dc_nocap', 'dc_hole', 'dc_badalign', 'dc_misaligned', 'dc_clear_nondaxfile', 'dc_static_ok',
         'dc_idempotent', 'dc_unpriv_clear', 'dc_truncate', 'dc_pwrite_inplace', 'dc_mmap_write', 'dc_unlink',
