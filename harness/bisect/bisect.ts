@@ -1,10 +1,11 @@
 // Binary search over the prefixes of a patch series for the first patch that breaks a test (or, with fix, repairs it).
 import { EXIT, InputError } from '../errors.js'
 import type { EventSink } from '../events.js'
-import { bisectConfidence, decide, describePolicy, makePolicy, type Evidence, type TryPolicy } from './policy.js'
-import { identityMismatch, identityOf, loadState, saveState, STATE_SCHEMA, type BisectIdentity, type PrefixState } from './state.js'
-import { endpointName, foundLine, formatStepLine, formatTimings, inconclusiveLine, verificationLine } from './format.js'
+import { decide, makePolicy, type TryPolicy } from './policy.js'
+import { identityMismatch, identityOf, loadState, saveState, STATE_SCHEMA, type PrefixState } from './state.js'
+import { formatStepLine, formatTimings, verificationLine } from './format.js'
 import type { AttemptRecord, BisectMode, BisectResult, StepRecord, StepResult, StepRunner, Verdict, Verification } from './types.js'
+import { bisectTerms, endpointsResult, foundResult, inconclusiveResult, infraResult, type Session } from './session.js'
 
 export interface BisectOptions {
   /** runs per prefix; see policy.ts for the rule */
@@ -39,21 +40,6 @@ export interface BisectOptions {
   verify?: boolean
 }
 
-interface Session {
-  runner: StepRunner
-  policy: TryPolicy
-  mode: BisectMode
-  length: number
-  identity: BisectIdentity
-  statePath: string | undefined
-  known: Map<number, PrefixState>
-  steps: StepRecord[]
-  /** distinct kernels asked for: `p<prefix>`, and `w<patch>` for the series without one patch */
-  built: Set<string>
-  runs: number
-  announce: (line: string) => void
-}
-
 /**
  * Next prefix to test strictly between the last old-behaving prefix `lo` and the first new-behaving `hi`:
  * the midpoint, or when it is untestable the nearest testable neighbour (lower first), as `git bisect skip` does.
@@ -77,9 +63,6 @@ export function bisectExitCode(r: Pick<BisectResult, 'status'>): number {
 }
 
 /** Verdicts a bisection looks for: the behaviour before the culprit and after it. */
-export function bisectTerms(mode: BisectMode): { old: Verdict; new: Verdict } {
-  return mode === 'fix' ? { old: 'bad', new: 'good' } : { old: 'good', new: 'bad' }
-}
 
 export async function bisect(runner: StepRunner, opts: BisectOptions): Promise<BisectResult> {
   const length = runner.seriesInfo.length
@@ -282,88 +265,6 @@ function record(s: Session, st: PrefixState, resumed: boolean): StepRecord {
   s.steps.push(rec)
   s.announce(formatStepLine(rec, s.length))
   return rec
-}
-
-function evidence(steps: readonly StepRecord[]): Evidence[] {
-  return steps.map(r => ({ verdict: r.verdict, pass: r.pass, fail: r.fail, fresh: r.reusedFrom === undefined }))
-}
-
-type Common = Pick<BisectResult, 'mode' | 'length' | 'steps' | 'builds' | 'runs' | 'policy' | 'confidence'>
-
-function common(s: Session, withConfidence: boolean): Common {
-  return {
-    mode: s.mode,
-    length: s.length,
-    steps: s.steps,
-    builds: s.built.size,
-    runs: s.runs,
-    policy: describePolicy(s.policy),
-    confidence: withConfidence ? bisectConfidence(evidence(s.steps)) : 0,
-  }
-}
-
-function infraResult(s: Session, rec: StepRecord): BisectResult {
-  const last = rec.attempts[rec.attempts.length - 1]
-  const detail = `the rig failed at prefix ${rec.prefix}/${s.length}${last ? `: ${last.detail}` : ''}`
-  return { ...common(s, false), status: 'infra', detail, line: `bisect: aborted: ${detail}` }
-}
-
-/** Why an endpoint that does not show the expected verdict stops the bisection, in the user's words. */
-function endpointHint(s: Session, rec: StepRecord, expected: Verdict): string {
-  const name = endpointName(rec.prefix, s.length)
-  if (rec.verdict === 'skip') return `${name} is untestable (${rec.stage ?? 'run'} failed: ${rec.attempts.at(-1)?.detail ?? ''})`
-  if (rec.verdict === 'weak') return `${name} is weak: ${rec.reason}`
-  const isBase = rec.prefix === 0
-  if (s.mode === 'cause')
-    return isBase
-      ? `${name} is already bad: the failure predates the series`
-      : `${name} is good: the series does not break this test`
-  return isBase
-    ? `${name} is already good: there is nothing for the series to fix`
-    : `${name} is still bad: the series does not fix this test (expected ${expected})`
-}
-
-function endpointsResult(s: Session, rec: StepRecord, expected: Verdict): BisectResult {
-  const detail = endpointHint(s, rec, expected)
-  return {
-    ...common(s, false),
-    status: 'endpoints-disagree',
-    endpoint: { prefix: rec.prefix, expected, got: rec.verdict, detail },
-    detail,
-    line: `bisect: endpoints disagree: ${detail}`,
-  }
-}
-
-/** syzkaller's NoopChange: a culprit that built the same kernel as its parent cannot have changed it. */
-export function noopWarning(culprit: number, culpritHash: string | undefined, parentHash: string | undefined): string | undefined {
-  if (culpritHash === undefined || culpritHash !== parentHash) return undefined
-  return `no-op: same kernel image as ${culprit - 1}, most likely wrong`
-}
-
-function foundResult(s: Session, k: number): BisectResult {
-  const subject = s.runner.seriesInfo.subjects[k - 1] ?? '(no subject)'
-  const noop = noopWarning(k, s.known.get(k)?.imageHash, s.known.get(k - 1)?.imageHash)
-  const line = foundLine(s.mode, k, s.length, s.runner.seriesInfo.subjects)
-  return {
-    ...common(s, true),
-    status: 'found',
-    firstBad: k,
-    subject,
-    ...(noop ? { noop } : {}),
-    detail: `prefix ${k - 1} is ${bisectTerms(s.mode).old}, prefix ${k} is ${bisectTerms(s.mode).new}`,
-    line,
-  }
-}
-
-function inconclusiveResult(s: Session, range: [number, number], skipped: number[]): BisectResult {
-  return {
-    ...common(s, true),
-    status: 'inconclusive',
-    range,
-    skipped,
-    detail: `only skipped prefixes left between ${range[0] - 1} and ${range[1]}`,
-    line: inconclusiveLine(s.mode, range, s.length, skipped),
-  }
 }
 
 /**

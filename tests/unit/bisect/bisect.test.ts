@@ -1,6 +1,7 @@
 // Bisector tests on a synthetic series: every culprit position, skips, infra, flaky tests, identical images, --fix, endpoints.
 import t from 'tap'
-import { bisect, bisectExitCode, noopWarning, pickNext } from '../../../harness/bisect/bisect.js'
+import { bisect, bisectExitCode, pickNext } from '../../../harness/bisect/bisect.js'
+import { noopWarning } from '../../../harness/bisect/session.js'
 import type { RigEvent } from '../../../harness/events.js'
 import { InputError } from '../../../harness/errors.js'
 import { FakeRunner, type FakeCase } from './fake-runner.js'
