@@ -58,6 +58,8 @@ export interface LoadStep {
   name: string
   path: string
   params: string[]
+  /** the wanted modules this one is loaded for (itself, or those that depend on it) */
+  roots: string[]
 }
 
 /**
@@ -75,7 +77,7 @@ export function loadOrder(db: ModuleDb, wanted: WantedModule[]): { steps: LoadSt
     if (!path) return
     // modules.dep lists deps so that loading them from last to first works
     for (const d of [...(db.deps.get(name) ?? [])].reverse()) visit(d, [])
-    steps.push({ name, path, params })
+    steps.push({ name, path, params, roots: [] })
   }
   for (const w of wanted) {
     if (db.builtin.has(w.name)) continue
@@ -85,5 +87,8 @@ export function loadOrder(db: ModuleDb, wanted: WantedModule[]): { steps: LoadSt
     }
     visit(w.name, w.params ?? [])
   }
+  // modules.dep lists every dependency, direct and indirect: a wanted module's closure is itself and its line
+  for (const s of steps)
+    s.roots = wanted.filter(w => w.name === s.name || (db.deps.get(w.name) ?? []).includes(s.name)).map(w => w.name)
   return { steps, missing }
 }

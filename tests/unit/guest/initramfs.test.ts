@@ -59,6 +59,9 @@ t.test('modules: crc32c first, deps before users, built-ins skipped, missing nam
   t.equal(new Set(names).size, names.length, 'each module once')
   t.same(steps.find(s => s.name === 'brd')!.params, ['rd_nr=1', 'rd_size=65536'])
   t.same(missing, [], 'crc32c_intel is optional')
+  t.same(steps.find(s => s.name === 'libnvdimm')!.roots, ['nfit', 'nd_pmem', 'dax_pmem'], 'a shared dependency names every module it is loaded for')
+  t.same(steps.find(s => s.name === 'jbd2')!.roots, ['ext4'])
+  t.same(steps.find(s => s.name === 'xfs')!.roots, ['xfs'])
   const none = loadOrder(parseModulesDep('kernel/fs/ext4/ext4.ko:\n', ''), [{ name: 'xfs' }])
   t.same(none.missing, ['xfs'])
 })
@@ -78,15 +81,26 @@ const variant: Variant = {
 
 t.test('plan: setup steps follow the machine, numbers come from the variant', async t => {
   const mods = [
-    { name: 'crc32c_generic', path: 'a', params: [] },
-    { name: 'nfit', path: 'x/nfit.ko', params: [] },
-    { name: 'nd_pmem', path: 'x/nd_pmem.ko', params: [] },
-    { name: 'ext4', path: 'x/ext4.ko', params: [] },
-    { name: 'brd', path: 'x/brd.ko', params: ['rd_nr=1', 'rd_size=65536'] },
+    { name: 'crc32c_generic', path: 'a', params: [], roots: ['crc32c_generic'] },
+    { name: 'libnvdimm', path: 'x/libnvdimm.ko', params: [], roots: ['nfit', 'nd_pmem'] },
+    { name: 'nfit', path: 'x/nfit.ko', params: [], roots: ['nfit'] },
+    { name: 'nd_pmem', path: 'x/nd_pmem.ko', params: [], roots: ['nd_pmem'] },
+    { name: 'jbd2', path: 'x/jbd2.ko', params: [], roots: ['ext4'] },
+    { name: 'ext4', path: 'x/ext4.ko', params: [], roots: ['ext4'] },
+    { name: 'brd', path: 'x/brd.ko', params: ['rd_nr=1', 'rd_size=65536'], roots: ['brd'] },
+    { name: 'vfio', path: 'x/vfio.ko', params: [], roots: ['vfio', 'vfio_pci'] },
+    { name: 'vfio_pci', path: 'x/vfio_pci.ko', params: [], roots: ['vfio_pci'] },
   ]
   const p = planScript(variant, mods)
-  t.match(p, /^load_modules \/modules\/crc32c_generic\.ko \/modules\/nfit\.ko \/modules\/nd_pmem\.ko$/m, 'pmem drivers first')
-  t.match(p, /^in_background load_modules \/modules\/ext4\.ko \/modules\/brd\.ko,rd_nr=1,rd_size=65536$/m, 'the rest while namespaces are made')
+  const lines = p.split('\n')
+  const at = (re: RegExp) => lines.findIndex(l => re.test(l))
+  t.match(p, /^load_modules \/modules\/crc32c_generic\.ko$/m, 'the crc32c provider first')
+  t.match(p, /^load_modules \/modules\/libnvdimm\.ko \/modules\/nfit\.ko \/modules\/nd_pmem\.ko$/m, 'pmem drivers in the foreground')
+  t.match(p, /^in_background load_modules \/modules\/jbd2\.ko \/modules\/ext4\.ko$/m, 'each chain on its own')
+  t.match(p, /^in_background load_modules \/modules\/brd\.ko,rd_nr=1,rd_size=65536$/m)
+  t.match(p, /^in_background load_modules \/modules\/vfio\.ko \/modules\/vfio_pci\.ko$/m, 'roots sharing a module are one chain')
+  t.ok(at(/crc32c_generic/) < at(/jbd2/), 'chains start after the crc32c provider (libcrc32c needs it)')
+  t.ok(at(/jbd2/) < at(/nfit/), 'and before the NVDIMM drivers, so they overlap them')
   t.match(p, /^in_background prepare_fs 0 ext4 0$/m)
   t.match(p, /^in_background prepare_fs 1 xfs 0$/m)
   t.match(p, /^in_background setup_devdax 2$/m)
