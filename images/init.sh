@@ -68,8 +68,31 @@ json_field() { # field < ndctl json
 	sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",]*\\)\"\\{0,1\\}.*/\\1/p" | head -n 1
 }
 
+# premade_namespace INDEX MODE → echoes the device of namespaceINDEX.0 as the kernel found it on a premade
+# medium (a copy of one made once with ndctl and mkfs, harness/run/media-cache.ts): its info block says the mode,
+# and the namespace comes up converted without ndctl
+premade_namespace() {
+	SETUP_STEP="find the premade namespace$1.0 ($2)"
+	case "$2" in devdax) field=chardev ;; *) field=blockdev ;; esac
+	n=0
+	while :; do
+		out=$(ndctl list -n namespace$1.0 2>/dev/null)
+		dev=$(echo "$out" | json_field $field)
+		if [ -n "$dev" ] && [ -e /dev/$dev ]; then
+			mode=$(echo "$out" | json_field mode)
+			[ "$mode" = "$2" ] || fail_setup "the premade medium came up as $mode, not $2: $out"
+			echo "$dev"
+			return 0
+		fi
+		n=$((n + 1))
+		[ $n -gt 200 ] && fail_setup "namespace$1.0 came up without a $field (ndctl list: $(echo "$out" | tr '\n' ' '))"
+		sleep 0.05
+	done
+}
+
 # setup_namespace INDEX MODE → echoes the block or char device name
 setup_namespace() {
+	[ -n "$PREMADE" ] && { premade_namespace "$1" "$2"; return; }
 	SETUP_STEP="ndctl create-namespace namespace$1.0 -m $2"
 	wait_for /sys/bus/nd/devices/namespace$1.0 || fail_setup "namespace$1.0 did not appear (no NFIT? ndctl list: $(ndctl list 2>&1 | tr '\n' ' '))"
 	out=$(ndctl create-namespace -f -e namespace$1.0 -m "$2" 2>&1) || fail_setup "$out"
@@ -96,7 +119,7 @@ prepare_fs() {
 	dev=$(setup_namespace "$1" fsdax)
 	[ -n "$dev" ] || fail_setup "no blockdev in ndctl output"
 	wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
-	make_fs "$dev" "$2" "$3"
+	[ -n "$PREMADE" ] || make_fs "$dev" "$2" "$3"
 	echo "FSDEV_$1=$dev" > /tmp/env.d/ns$1
 }
 
@@ -187,6 +210,13 @@ join_setup() {
 	done
 	for f in /tmp/env.d/ns* /tmp/env.d/env*; do [ -e "$f" ] && . "$f"; done
 	log "parallel setup joined"
+}
+
+# media_ready: the end of a medium-making boot. Nothing is mounted; the filesystems are written out before the
+# host keeps the backing files.
+media_ready() {
+	sync
+	res "# daxrig-media: ok"
 }
 
 load_modules() { # path[,param...] ... : a group of modules, in order

@@ -8,7 +8,7 @@ import { run } from '../util/exec.js'
 import { pidAlive } from '../util/children.js'
 
 /** The kinds of entry prune may remove; downloads' apt state and ccache are left to their own limits. */
-export const PRUNABLE = ['kernels', 'trees', 'prebuilt', 'images', 'testbin'] as const
+export const PRUNABLE = ['kernels', 'trees', 'prebuilt', 'images', 'testbin', 'media'] as const
 
 export interface CacheEntry {
   kind: string

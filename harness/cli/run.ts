@@ -127,7 +127,7 @@ async function cmdBoot(name: string, cmd: string[], o: { upto?: number; accel: A
   const log = plainSink({ verbose: false })
   const k = await getKernel(v, { upto: o.upto, events: log })
   const accel = await chooseAccel(o.accel, v, log)
-  const image = await buildImage(k, v, cmd.length ? { kind: 'cmd', argv: cmd } : { kind: 'shell' })
+  const image = await buildImage(k, v, { action: cmd.length ? { kind: 'cmd', argv: cmd } : { kind: 'shell' } })
   const qemu = qemuBinary()
   return withFreshMedia(v.machine, async (nvdimmPaths, media) => {
     const resultsPath = join(media, 'channel.log')

@@ -9,7 +9,7 @@ import { runBuffer } from '../util/exec.js'
 import type { KernelArtifact, Variant } from '../types.js'
 import { writeCpio, type CpioEntry } from './cpio.js'
 import { loadOrder, parseModulesDep, wantedModules, type LoadStep } from './modules.js'
-import { guestModulePath, planScript, type GuestAction } from './plan.js'
+import { guestModulePath, planScript, type PlanOptions } from './plan.js'
 import { BUSYBOX, busyboxEntries, findHost, GUEST_TOOLS, toolEntries } from './userland.js'
 import { buildTest } from './testbin.js'
 
@@ -48,9 +48,9 @@ async function fileId(p: string): Promise<string> {
   return `${p}:${s.size}:${s.mtimeMs}`
 }
 
-export async function buildImage(k: KernelArtifact, v: Variant, action: GuestAction = { kind: 'tests' }): Promise<GuestImage> {
+export async function buildImage(k: KernelArtifact, v: Variant, opts: PlanOptions = {}): Promise<GuestImage> {
   const modules = await moduleSteps(k, v)
-  const plan = planScript(v, modules, action)
+  const plan = planScript(v, modules, opts)
   const init = await readFile(join(projectRoot(), 'images', 'init.sh'))
   const tests = await Promise.all(v.tests.map(async t => ({ name: t.name, bin: await buildTest(t.source) })))
   // the results-channel relay is a static program of the rig's own, built like the tests

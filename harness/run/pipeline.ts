@@ -8,11 +8,12 @@ import { getKernel } from '../kernel/index.js'
 import { buildImage } from '../guest/initramfs.js'
 import { backingBytes, qemuArgs, type Accel } from '../vm/qemu-args.js'
 import { runVm, type VmRun } from '../vm/runner.js'
-import { withFreshMedia } from '../vm/media.js'
+import { copyArgs, withFreshMedia } from '../vm/media.js'
 import { shellQuote, commandLog } from '../util/exec.js'
 import { isInterrupted } from '../util/children.js'
 import { evaluateRun } from './evaluate.js'
 import { newToken } from '../results/channel.js'
+import { premadeMedia, type Premade } from './media-cache.js'
 import type { KernelArtifact, RunFailure, RunVerdict, Variant, VariantResult } from '../types.js'
 
 export interface RunOptions {
@@ -70,9 +71,10 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
     if (kernel.buildLog) result.kernel.buildLog = kernel.buildLog
     await copyFile(kernel.configPath, join(vdir, 'kernel.config'))
     result.artifacts['kernel.config'] = rel('kernel.config')
-    const image = await phase('image', () => buildImage(kernel, v))
+    const premade = await phase('media', () => premadeMedia(kernel, v, o, events))
+    const image = await phase('image', () => buildImage(kernel, v, { premade: !!premade }))
     await writeFile(join(vdir, 'plan.sh'), image.plan)
-    let vm = await phase('boot+test', () => boot(v, o, kernel, image.path, vdir, events))
+    let vm = await phase('boot+test', () => boot(v, o, kernel, image.path, vdir, events, premade))
     // A kernel crash before the guest's init reported anything is retried once (NIPA retries VM starts
     // too): TCG occasionally oopses at boot (seen: "Oops: int3" in sched_clock_cpu on 6.12, ~1 in 35).
     // A crash that happens again is the kernel's; the first console is kept either way.
@@ -84,7 +86,7 @@ export async function runVariant(v: Variant, o: RunOptions, events: EventSink): 
         await rename(join(vdir, 'console.log'), join(vdir, 'console-attempt1.log'))
         result.artifacts['console-attempt1.log'] = rel('console-attempt1.log')
         events({ type: 'log', level: 'warn', message: `${v.name}: ${first.summary} before init; booting once more` })
-        vm = await phase('boot+test (retry)', () => boot(v, o, kernel, image.path, vdir, events))
+        vm = await phase('boot+test (retry)', () => boot(v, o, kernel, image.path, vdir, events, premade))
       }
     }
     for (const f of ['console.log', 'channel.log', 'results.ktap', 'qemu.cmdline', 'plan.sh']) result.artifacts[f] = rel(f)
@@ -125,12 +127,15 @@ class Interrupted extends Error {}
 
 /**
  * Comment lines above the saved QEMU command: its NVDIMM backing files are removed after the run, so replaying it
- * needs fresh ones first (fresh, as every run gets: a used file would come up already converted).
+ * needs fresh ones first (fresh, as every run gets: a used file would come up already converted): empty ones, or
+ * new copies of the premade medium the run used.
  */
-export function replayNote(dir: string, bytes: number[], paths: string[]): string {
+export function replayNote(dir: string, bytes: number[], paths: string[], premade?: string[]): string {
   if (!paths.length) return '# the command daxrig ran (copy-pasteable)\n'
   const size = (b: number) => (b % 2 ** 20 === 0 ? `${b / 2 ** 20}M` : `${b / 1024}K`)
-  const make = paths.map((p, i) => `truncate -s ${size(bytes[i]!)} ${shellQuote([p])}`).join(' && ')
+  const make = paths
+    .map((p, i) => (premade ? shellQuote(['cp', ...copyArgs(premade[i]!, p)]) : `truncate -s ${size(bytes[i]!)} ${shellQuote([p])}`))
+    .join(' && ')
   return [
     '# the command daxrig ran (copy-pasteable); its NVDIMM backing files were removed after the run, so first:',
     `#   mkdir -p ${shellQuote([dir])} && ${make}`,
@@ -154,7 +159,7 @@ export function errorVerdict(e: unknown): { verdict: RunVerdict; summary: string
   return { verdict: 'infra', summary: msg, exit }
 }
 
-async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string, vdir: string, events: EventSink): Promise<VmRun> {
+async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string, vdir: string, events: EventSink, premade?: Premade): Promise<VmRun> {
   return withFreshMedia(v.machine, async (nvdimmPaths, mediaDir) => {
     // the raw channel (with init's framing token); results.ktap is written from it after the run
     const resultsPath = join(vdir, 'channel.log')
@@ -171,7 +176,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       resultsPath,
       bios: o.bios,
     })
-    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, v.machine.nvdimms.map(backingBytes), nvdimmPaths) + shellQuote([o.qemu, ...args]) + '\n')
+    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, v.machine.nvdimms.map(backingBytes), nvdimmPaths, premade?.files) + shellQuote([o.qemu, ...args]) + '\n')
     const s = o.timeoutScale
     return runVm({
       qemu: o.qemu,
@@ -186,5 +191,5 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       signal: o.signal,
       token,
     })
-  })
+  }, premade?.files)
 }

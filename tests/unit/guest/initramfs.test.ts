@@ -113,7 +113,7 @@ t.test('plan: setup steps follow the machine, numbers come from the variant', as
   t.match(p, /^export DAXRIG_FCNTL_F_MAP_DIRECT=1039$/m)
   t.match(p, /^DAXRIG_PER_TEST_TIMEOUT=120$/m)
   t.ok(p.indexOf('daxrig-setup: ok') < p.indexOf('run_tests map_sync'), 'setup status before the tests')
-  t.match(planScript(variant, [], { kind: 'cmd', argv: ['echo', "it's"] }), /sh -c 'echo it'\\''s'/)
+  t.match(planScript(variant, [], { action: { kind: 'cmd', argv: ['echo', "it's"] } }), /sh -c 'echo it'\\''s'/)
 })
 
 t.test('image: the cpio holds init, plan, userland, libraries, modules and tests', async t => {

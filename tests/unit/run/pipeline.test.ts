@@ -12,6 +12,8 @@ t.test('the replay note recreates every backing file at its size, then the comma
   )
   t.ok(note.split('\n').filter(Boolean).every(l => l.startsWith('#')), 'only comments: the file still runs as a shell script')
   t.equal(replayNote('/tmp/x', [], []), '# the command daxrig ran (copy-pasteable)\n', 'no NVDIMM, nothing to recreate')
+  const copied = replayNote('/tmp/d', [512 * 2 ** 20], ['/tmp/d/nv0.img'], ['/c/media/k/nv0.img'])
+  t.match(copied, /^#   mkdir -p \/tmp\/d && cp --reflink=auto --sparse=always \/c\/media\/k\/nv0\.img \/tmp\/d\/nv0\.img$/m, 'a premade medium: a new copy of it')
 })
 
 t.test('guest-chosen names cannot escape the out dir', async t => {
