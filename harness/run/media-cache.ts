@@ -19,6 +19,7 @@ import type { KernelArtifact, Variant } from '../types.js'
 import { makeEmptyMedia } from '../vm/media.js'
 import { qemuArgs } from '../vm/qemu-args.js'
 import { runVm } from '../vm/runner.js'
+import { isInterrupted } from '../util/children.js'
 import type { Accel } from '../vm/qemu-args.js'
 
 /** What the medium-making boot needs of the run's options. */
@@ -75,6 +76,7 @@ export async function premadeMedia(k: KernelArtifact, v: Variant, o: MediumBoot,
     events({ type: 'log', level: 'info', message: `${v.name}: premade NVDIMM media made once with ndctl and mkfs (cache media/${key})` })
     return { files, key, made: true }
   } catch (e) {
+    if (isInterrupted()) throw e
     events({ type: 'log', level: 'warn', message: `${v.name}: could not premake the NVDIMM media (${(e as Error).message}); the guest makes them` })
     return undefined
   }
