@@ -95,7 +95,10 @@ export function baseArgs(o: { bios?: string | undefined }): string[] {
 export function kernelCmdline(m: MachineSpec, o: { debug?: boolean; token?: string | undefined } = {}): string {
   // random.trust_cpu=on: seed the CRNG from RDRAND (TCG's -cpu max has it). A tinyconfig-based kernel otherwise
   // waits ~5 s under TCG for entropy, and ndctl/mkfs block in getrandom() for their UUIDs until then.
-  const c = ['console=ttyS0,115200', 'panic=-1', 'rdinit=/init', 'random.trust_cpu=on']
+  // cryptomgr.notests: no crypto self-tests. Debian's kernels run them for every algorithm at late init (0.4 s of
+  // a TCG boot) and for each crypto module loaded; they test the crypto code, not what a daxrig guest runs. A
+  // variant's `cmdline: [cryptomgr.notests=0]` comes later and turns them back on.
+  const c = ['console=ttyS0,115200', 'panic=-1', 'rdinit=/init', 'random.trust_cpu=on', 'cryptomgr.notests']
   // loglevel 6 keeps NOTICE and above (the banner, WARN, oops) but drops the INFO flood that slows TCG boots
   c.push(o.debug ? 'ignore_loglevel' : 'loglevel=6')
   if (m.iommu === 'intel') c.push('intel_iommu=on')

@@ -63,10 +63,10 @@ t.test('no network, no reboot, no default devices', async t => {
 })
 
 t.test('kernel command line: panic=-1 always, intel_iommu=on with the vIOMMU', async t => {
-  t.equal(kernelCmdline(machine), 'console=ttyS0,115200 panic=-1 rdinit=/init random.trust_cpu=on loglevel=6')
+  t.equal(kernelCmdline(machine), 'console=ttyS0,115200 panic=-1 rdinit=/init random.trust_cpu=on cryptomgr.notests loglevel=6')
   t.equal(
     kernelCmdline({ ...machine, iommu: 'intel', hugepages: 8, cmdline: ['foo=1'] }),
-    'console=ttyS0,115200 panic=-1 rdinit=/init random.trust_cpu=on loglevel=6 intel_iommu=on hugepagesz=2M foo=1',
+    'console=ttyS0,115200 panic=-1 rdinit=/init random.trust_cpu=on cryptomgr.notests loglevel=6 intel_iommu=on hugepagesz=2M foo=1',
   )
 })
 
