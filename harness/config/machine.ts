@@ -1,26 +1,10 @@
 // The `machine:` section of a variant: RAM, CPUs, NVDIMMs (label-less, or labelled with namespaces), NUMA nodes,
 // filesystems, vIOMMU and VFIO. Schema plus the checks that need more than one field, each naming its field.
 import { z } from 'zod'
-import type { FsSpec, MachineSpec, NamespaceMode, NamespaceSpec, NvdimmSpec } from '../types.js'
-import { parseSize } from './sizes.js'
+import type { FsSpec, MachineSpec, NamespaceSpec, NvdimmSpec } from '../types.js'
+import { fsEntry, fsSpec } from './fs.js'
+import { parseSize, sizeSchema as size } from './sizes.js'
 import { inputErrorAt, type LoadedYaml } from './yaml-errors.js'
-
-const size = z.union([z.string(), z.number()], { error: 'expected a size such as 512M, 1G or 128K' })
-const fsType = z.enum(['ext4', 'xfs'])
-
-// `xfs` is short for {type: xfs}: one object schema, so a bad option gets its own message, not "Invalid input"
-const fsEntry = z.preprocess(
-  f => (typeof f === 'string' ? { type: f } : f),
-  z.strictObject({
-    type: fsType,
-    /** mount point /mnt/<name> and env DAXRIG_<NAME>; default the type. Unique per machine. */
-    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower-case letters, digits and "_"').optional(),
-    /** xfs only: mkfs.xfs -m reflink=1. Default false. */
-    reflink: z.boolean().optional(),
-    /** mount -o dax (always, default on fsdax), -o dax=never (default elsewhere), -o dax=inode */
-    dax: z.enum(['always', 'never', 'inode']).optional(),
-  }),
-)
 
 const namespaceSchema = z.strictObject({
   /** raw size carved from the region (a multiple of 16M); the last namespace may leave it out: the rest */
@@ -66,15 +50,6 @@ export const machineSchema = z
 
 type MachineYaml = z.infer<typeof machineSchema>
 type Path = (string | number)[]
-
-/** A filesystem entry with its defaults; options checked against the type and the namespace mode. */
-function fsSpec(y: LoadedYaml, f: z.infer<typeof fsEntry>, path: Path, mode: NamespaceMode = 'fsdax'): FsSpec {
-  if (f.reflink && f.type !== 'xfs') throw inputErrorAt(y, [...path, 'reflink'], `reflink is an xfs option, not ${f.type}`)
-  // only an fsdax namespace can be mounted with DAX: elsewhere the filesystem is a page-cache one on pmem
-  if (mode !== 'fsdax' && f.dax && f.dax !== 'never')
-    throw inputErrorAt(y, [...path, 'dax'], `a ${mode} namespace has no DAX: use dax: never (the default there) or mode fsdax`)
-  return { type: f.type, name: f.name ?? f.type, reflink: f.reflink ?? false, dax: f.dax ?? (mode === 'fsdax' ? 'always' : 'never') }
-}
 
 /** ndctl carves namespaces from a region in multiples of its alignment (16M for the NFIT regions QEMU makes). */
 const REGION_ALIGN_MIB = 16
