@@ -1,7 +1,8 @@
 // The `machine:` section of a variant: RAM, CPUs, NVDIMMs (label-less, or labelled with namespaces), NUMA nodes,
-// filesystems, vIOMMU and VFIO. Schema plus the checks that need more than one field, each naming its field.
+// filesystems, a CXL pmem device (config/cxl.ts), vIOMMU and VFIO. Schema plus the checks that need more than one field, each naming its field.
 import { z } from 'zod'
 import type { FsSpec, MachineSpec, NamespaceSpec, NvdimmSpec } from '../types.js'
+import { cxlSchema, resolveCxl } from './cxl.js'
 import { fsEntry, fsSpec } from './fs.js'
 import { parseSize, sizeSchema as size } from './sizes.js'
 import { inputErrorAt, type LoadedYaml } from './yaml-errors.js'
@@ -39,6 +40,8 @@ export const machineSchema = z
     memory: size.default('1G'),
     cpus: z.number().int().min(1).max(8).default(2),
     nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: [{ type: 'ext4' }], node: 0 }]),
+    /** a CXL type-3 device backed by persistent memory (at most one) */
+    cxl: z.array(cxlSchema).default([]),
     iommu: z.enum(['none', 'intel']).default('none'),
     'vfio-device': z.enum(['edu', 'e1000e', 'pci-testdev']).optional(),
     hugepages: z.number().int().min(0).max(512).default(0),
@@ -89,6 +92,13 @@ function namespaces(y: LoadedYaml, d: MachineYaml['nvdimm'][number], i: number, 
   })
 }
 
+/** The first name given twice, and the section of its second use: the DIMMs' names come before the CXL device's. */
+function repeated(dimm: string[], cxl: string[]): { name: string; at: Path } | undefined {
+  const all = [...dimm, ...cxl]
+  const j = all.findIndex((n, i) => all.indexOf(n) !== i)
+  return j < 0 ? undefined : { name: all[j]!, at: ['machine', j < dimm.length ? 'nvdimm' : 'cxl'] }
+}
+
 export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
   const memoryMiB = parseSize(m.memory, 1024 * 1024)
   if (memoryMiB === null || memoryMiB < 256 || !Number.isInteger(memoryMiB))
@@ -124,15 +134,14 @@ export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
       nvdimms.push(spec)
     }
   })
-  const fsNames = nvdimms.flatMap(d => (d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [n.fs.name] : [])) : d.fs ? [d.fs.name] : []))
-  const twice = fsNames.find((n, i) => fsNames.indexOf(n) !== i)
-  if (twice)
-    throw inputErrorAt(y, ['machine', 'nvdimm'], `two filesystems are called "${twice}": give the second one its own name ({type: ..., name: ...})`)
-  if (fsNames.includes('nodax') && m.nodax)
-    throw inputErrorAt(y, ['machine', 'nvdimm'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
-  const nsNames = nvdimms.flatMap(d => (d.namespaces ?? []).map(n => n.name))
-  const nsTwice = nsNames.find((n, i) => nsNames.indexOf(n) !== i)
-  if (nsTwice) throw inputErrorAt(y, ['machine', 'nvdimm'], `two namespaces are called "${nsTwice}"`)
+  const cxl = resolveCxl(y, m.cxl)
+  const dimmFs = nvdimms.flatMap(d => (d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [n.fs.name] : [])) : d.fs ? [d.fs.name] : []))
+  const fs = repeated(dimmFs, cxl.flatMap(c => (c.namespace.fs ? [c.namespace.fs.name] : [])))
+  if (fs) throw inputErrorAt(y, fs.at, `two filesystems are called "${fs.name}": give the second one its own name ({type: ..., name: ...})`)
+  if (m.nodax && [...dimmFs, ...cxl.map(c => c.namespace.fs?.name)].includes('nodax'))
+    throw inputErrorAt(y, ['machine', dimmFs.includes('nodax') ? 'nvdimm' : 'cxl'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
+  const ns = repeated(nvdimms.flatMap(d => (d.namespaces ?? []).map(n => n.name)), cxl.map(c => c.namespace.name))
+  if (ns) throw inputErrorAt(y, ns.at, `two namespaces are called "${ns.name}"`)
   if (m['vfio-device'] && m.iommu === 'none')
     throw inputErrorAt(y, ['machine', 'vfio-device'], 'a VFIO device needs a vIOMMU: set machine.iommu: intel')
   if (m.hugepages * 2 > memoryMiB / 2) throw inputErrorAt(y, ['machine', 'hugepages'], `${m.hugepages} x 2M hugepages do not fit in ${memoryMiB}M`)
@@ -140,6 +149,7 @@ export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
     memoryMiB,
     cpus: m.cpus,
     nvdimms,
+    cxl,
     iommu: m.iommu,
     hugepages: m.hugepages,
     nodaxFs: m.nodax,
@@ -155,4 +165,9 @@ export function namespacesOf(d: NvdimmSpec, index: number): NamespaceSpec[] {
   const ns: NamespaceSpec = { name: `d${index}n0`, mode: d.mode }
   if (d.fs) ns.fs = d.fs
   return [ns]
+}
+
+/** Every namespace the guest makes: the DIMMs' (in slot order), then the CXL devices'. */
+export function machineNamespaces(m: MachineSpec): NamespaceSpec[] {
+  return [...m.nvdimms.flatMap((d, i) => namespacesOf(d, i)), ...m.cxl.map(c => c.namespace)]
 }
