@@ -37,7 +37,7 @@ function shq(s: string): string {
 }
 
 /** Modules the NVDIMM setup needs (and their deps): loaded first, the rest load while namespaces are made. */
-const PMEM_ROOTS = ['nfit', 'nd_pmem', 'dax_pmem', 'device_dax', 'nd_e820']
+const PMEM_ROOTS = ['nfit', 'nd_pmem', 'dax_pmem', 'device_dax', 'nd_e820', 'cxl_acpi', 'cxl_port', 'cxl_pci', 'cxl_mem', 'cxl_pmem']
 
 export function splitModules(modules: LoadStep[]): { first: LoadStep[]; rest: LoadStep[] } {
   // load order puts crc32c and the pmem drivers (with their deps) before the filesystems
@@ -62,16 +62,22 @@ export function planScript(v: Variant, modules: LoadStep[], action: GuestAction 
     else if (d.mode === 'devdax') L.push(`in_background setup_devdax ${i}`)
     else if (d.mode === 'fsdax') L.push(`in_background prepare_pmem ${i}`)
   })
+  v.machine.cxl.forEach((c, i) => L.push(`in_background setup_cxl ${i} ${namespaceArg(c.namespace)}`))
   L.push('join_setup')
   v.machine.nvdimms.forEach((d, i) => {
     const mounts = d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [{ key: n.name, fs: n.fs }] : [])) : d.mode === 'fsdax' && d.fs ? [{ key: String(i), fs: d.fs }] : []
     for (const { key, fs } of mounts)
       L.push(`mount_fs ${key} ${fs.type} /mnt/${fs.name} ${MOUNT_DAX[fs.dax]}`, `export ${envName('DAXRIG_', fs.name)}=/mnt/${fs.name}`)
   })
+  for (const c of v.machine.cxl) {
+    const fs = c.namespace.fs
+    if (fs) L.push(`mount_fs ${c.namespace.name} ${fs.type} /mnt/${fs.name} ${MOUNT_DAX[fs.dax]}`, `export ${envName('DAXRIG_', fs.name)}=/mnt/${fs.name}`)
+  }
   // what the variant asked for, so a program (tests/guest/topology.c) can check what the guest saw
   v.machine.nvdimms.forEach((d, i) => {
     if (d.node) L.push(`export DAXRIG_DIMM${i}_NODE=${d.node}`)
   })
+  v.machine.cxl.forEach((c, i) => L.push(`export DAXRIG_CXL${i}_SIZE_MIB=${c.sizeMiB} DAXRIG_CXL${i}_NAMESPACE=${envName('', c.namespace.name)}`))
   if (v.machine.nodaxFs) L.push('setup_nodax /mnt/nodax')
   if (v.machine.hugepages) L.push(`setup_hugepages ${v.machine.hugepages}`)
   if (v.machine.vfioDevice) {
