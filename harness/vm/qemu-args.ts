@@ -68,9 +68,14 @@ export function nvdimmArgs(o: { index: number; path: string; dimm: NvdimmSpec })
 
 /**
  * One CXL type-3 device backed by persistent memory, as QEMU's docs/system/devices/cxl.rst lays it out: a pxb-cxl
- * host bridge on pcie.0, a cxl-rp root port on it, the device on that port. QEMU 7.2's `memdev=` is persistent
+ * host bridge on pcie.0, two cxl-rp root ports on it, the device on the first. QEMU 7.2's `memdev=` is persistent
  * capacity (8.0 renamed it `persistent-memdev=`). The capacity and the label storage area are shared file backends,
  * fresh per boot like the DIMMs'. PATHS: the capacity's file, then the LSA's.
+ *
+ * The second, empty root port is needed: Linux 6.1 gives a port with a single downstream port a passthrough decoder
+ * and leaves its HDM decoder alone, but QEMU 7.2 routes the memory window only through the host bridge's committed
+ * HDM decoder. With one root port the region commits, yet what the guest writes to it goes nowhere (mkfs succeeds,
+ * mount finds no superblock: EINVAL). Two ports make the host bridge an interleave point that 6.1 programs.
  */
 export function cxlArgs(o: { index: number; paths: [string, string]; dev: CxlSpec }): string[] {
   const i = o.index
@@ -79,8 +84,9 @@ export function cxlArgs(o: { index: number; paths: [string, string]; dev: CxlSpe
     '-object', `memory-backend-file,id=cxl-mem${i},share=on,mem-path=${o.paths[0]},size=${o.dev.sizeMiB}M`,
     '-object', `memory-backend-file,id=cxl-lsa${i},share=on,mem-path=${o.paths[1]},size=${o.dev.labelKiB}K`,
     '-device', `pxb-cxl,bus_nr=${12 + 10 * i},bus=pcie.0,id=${bridge}`,
-    '-device', `cxl-rp,port=0,bus=${bridge},id=cxl-rp${i},chassis=0,slot=${i + 2}`,
+    '-device', `cxl-rp,port=0,bus=${bridge},id=cxl-rp${i},chassis=0,slot=${2 * i + 2}`,
     '-device', `cxl-type3,bus=cxl-rp${i},memdev=cxl-mem${i},lsa=cxl-lsa${i},id=cxl-pmem${i}`,
+    '-device', `cxl-rp,port=1,bus=${bridge},id=cxl-rp${i}b,chassis=0,slot=${2 * i + 3}`,
   ]
 }
 

@@ -15,13 +15,14 @@ t.test('machine: cxl=on and a fixed memory window on the host bridge, as large a
   t.same(machineArgs({ nvdimm: true, iommu: false, cxl: [] }), ['-machine', 'q35,nvdimm=on'], 'no CXL: nothing added')
 })
 
-t.test('devices: pxb-cxl, a root port, the type-3 device on it with memdev (7.2: persistent) and lsa', async t => {
+t.test('devices: pxb-cxl, two root ports (6.1 programs no HDM decoder behind one), the type-3 device on the first', async t => {
   t.same(cxlArgs({ index: 0, paths: ['/m/cxl0.img', '/m/cxl0-lsa.img'], dev }), [
     '-object', 'memory-backend-file,id=cxl-mem0,share=on,mem-path=/m/cxl0.img,size=512M',
     '-object', 'memory-backend-file,id=cxl-lsa0,share=on,mem-path=/m/cxl0-lsa.img,size=256K',
     '-device', 'pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1',
     '-device', 'cxl-rp,port=0,bus=cxl.1,id=cxl-rp0,chassis=0,slot=2',
     '-device', 'cxl-type3,bus=cxl-rp0,memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0',
+    '-device', 'cxl-rp,port=1,bus=cxl.1,id=cxl-rp0b,chassis=0,slot=3',
   ])
 })
 
