@@ -1,7 +1,8 @@
 // Persistent-memory topologies on real kernels: a labelled DIMM as the design shows it, a 2M-labelled DIMM with
-// fsdax + devdax + sector namespaces (Debian 6.1 and 6.12), a DIMM on its own NUMA node, and CXL pmem (6.1 and 6.12).
+// fsdax + devdax + sector namespaces (Debian 6.1 and 6.12), a DIMM on its own NUMA node, and CXL pmem (fsdax with ext4 on
+// 6.1 and 6.12, devdax beside an NVDIMM on 6.12).
 // The topology program reports what the guest made of each namespace, node and CXL region; every variant must end
-// ok. About 1.5 minutes.
+// ok. About 2 minutes.
 import t from 'tap'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -26,6 +27,7 @@ t.test('the topologies matrix ends ok', async t => {
     ['topo-numa-6.1', 'ok'],
     ['topo-cxl-6.1', 'ok'],
     ['topo-cxl-6.12', 'ok'],
+    ['topo-cxl-devdax-6.12', 'ok'],
   ])
 })
 
@@ -64,3 +66,11 @@ for (const k of ['6.1', '6.12']) {
     t.match(await readFile(join(out, `topo-cxl-${k}`, 'qemu.cmdline'), 'utf8'), /-device cxl-type3,bus=cxl-rp0,memdev=cxl-mem0,lsa=cxl-lsa0/)
   })
 }
+
+t.test('6.12: a devdax namespace on CXL pmem beside an NFIT DIMM with xfs: each on its own nvdimm bus', async t => {
+  const v = byName('topo-cxl-devdax-6.12')
+  for (const id of ['topology.cxl0', 'topology.ns_far', 'devdax.devdax_map_ok']) t.equal(status(v, id), 'pass', id)
+  const text = await ktap('topo-cxl-devdax-6.12')
+  t.match(text, /# cxl0: region\d+ of mem0, 256 MiB \(memdev pmem 256 MiB\), commit 1, mode pmem; (\/dev\/dax\d+\.\d+) at \S*\/nvdimm-bridge\d+\/ndbus\d+\/region\d+\/dax/)
+  t.match(text, /# \/dev\/dax\d+\.\d+: devdax, align 2097152/)
+})
