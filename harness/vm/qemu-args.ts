@@ -67,10 +67,10 @@ export function nvdimmArgs(o: { index: number; path: string; dimm: NvdimmSpec })
 }
 
 /**
- * One CXL type-3 device backed by persistent memory, as QEMU's docs/system/devices/cxl.rst lays it out: a pxb-cxl
- * host bridge on pcie.0, two cxl-rp root ports on it, the device on the first. QEMU 7.2's `memdev=` is persistent
- * capacity (8.0 renamed it `persistent-memdev=`). The capacity and the label storage area are shared file backends,
- * fresh per boot like the DIMMs'. PATHS: the capacity's file, then the LSA's.
+ * One CXL type-3 device backed by persistent memory: a pxb-cxl host bridge on pcie.0, two cxl-rp root ports on it,
+ * the device on the first. QEMU 7.2's `memdev=` is persistent capacity (8.0 renamed it `persistent-memdev=`). The
+ * capacity and the label storage area are shared file backends, fresh per boot like the DIMMs'. PATHS: the
+ * capacity's file, then the LSA's.
  *
  * The second, empty root port is needed: Linux 6.1 gives a port with a single downstream port a passthrough decoder
  * and leaves its HDM decoder alone, but QEMU 7.2 routes the memory window only through the host bridge's committed
