@@ -70,11 +70,26 @@ export interface NvdimmSpec {
   namespaces?: NamespaceSpec[]
 }
 
+/**
+ * A CXL type-3 memory device backed by persistent memory, behind a CXL host bridge and root port. The guest makes
+ * a pmem region on it with the `cxl` tool and one namespace in that region with ndctl.
+ */
+export interface CxlSpec {
+  /** the device's persistent capacity: the region the guest makes (a multiple of 256M, CXL's decoder granularity) */
+  sizeMiB: number
+  /** the label storage area (LSA) QEMU gives the device; the namespace's labels live there */
+  labelKiB: number
+  /** the one namespace made in the region (fsdax or devdax), named to the programs as DAXRIG_NS_<NAME> */
+  namespace: NamespaceSpec
+}
+
 export interface MachineSpec {
   memoryMiB: number
   cpus: number
   /** one entry per emulated DIMM, in slot order (a variant's `fs: [ext4, xfs]` is expanded to two DIMMs) */
   nvdimms: NvdimmSpec[]
+  /** CXL type-3 pmem devices (at most one) */
+  cxl: CxlSpec[]
   iommu: 'none' | 'intel'
   /** QEMU device handed to vfio-pci in the guest (edu, e1000e), or none */
   vfioDevice?: string

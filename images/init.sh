@@ -137,9 +137,40 @@ region_of() {
 	return 1
 }
 
+# make_namespace REGION SPEC: one namespace "name:mode:sizeMiB:align:map:fs:reflink" (empty fields: ndctl's
+# defaults) carved from REGION, formatted when it has a filesystem, and named to the programs as DAXRIG_NS_<NAME>.
+make_namespace() {
+	IFS=: read -r name mode size align map fs reflink <<-EOF
+		$2
+	EOF
+	args="-r $1 -m $mode"
+	[ -n "$size" ] && args="$args -s ${size}M"
+	[ -n "$align" ] && args="$args -a $align"
+	[ -n "$map" ] && args="$args -M $map"
+	SETUP_STEP="ndctl create-namespace $args ($name)"
+	out=$(ndctl create-namespace $args 2>&1) || fail_setup "$out"
+	case "$mode" in
+		devdax) dev=$(echo "$out" | json_field chardev) ;;
+		*) dev=$(echo "$out" | json_field blockdev) ;;
+	esac
+	[ -n "$dev" ] || fail_setup "no device in ndctl output: $out"
+	wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
+	env=$(echo "$name" | tr a-z A-Z)
+	echo "export DAXRIG_NS_$env=/dev/$dev DAXRIG_NS_${env}_MODE=$mode" > /tmp/env.d/env_ns_$name
+	# the first devdax / bare fsdax namespace is also what single-namespace programs look for
+	case "$mode" in
+		devdax) echo ': ${DAXRIG_DEVDAX:=/dev/'"$dev"'}; export DAXRIG_DEVDAX' >> /tmp/env.d/env_ns_$name ;;
+		fsdax) [ -z "$fs" ] && echo ': ${DAXRIG_PMEM:=/dev/'"$dev"'}; export DAXRIG_PMEM' >> /tmp/env.d/env_ns_$name ;;
+	esac
+	log "$mode namespace $name: /dev/$dev"
+	if [ -n "$fs" ]; then
+		make_fs "$dev" "$fs" "$reflink"
+		echo "FSDEV_$name=$dev" > /tmp/env.d/ns_$name
+	fi
+}
+
 # setup_labelled DIMM SPEC...: a labelled DIMM. Its label area is initialised (a fresh one is blank), then each
-# namespace SPEC "name:mode:sizeMiB:align:map:fs:reflink" (empty fields: ndctl's defaults) is carved from the
-# region in order, formatted when it has a filesystem, and named to the programs as DAXRIG_NS_<NAME>.
+# namespace SPEC is made from the region in order (make_namespace).
 setup_labelled() {
 	d=$1
 	shift
@@ -147,35 +178,48 @@ setup_labelled() {
 	region=$(region_of "$d") || fail_setup "no region maps nmem$d (ndctl list: $(ndctl list -R 2>&1 | tr '\n' ' '))"
 	SETUP_STEP="ndctl init-labels nmem$d"
 	out=$({ ndctl disable-region "$region" && ndctl init-labels -f "nmem$d" && ndctl enable-region "$region"; } 2>&1) || fail_setup "$out"
-	for spec in "$@"; do
-		IFS=: read -r name mode size align map fs reflink <<-EOF
-			$spec
-		EOF
-		args="-r $region -m $mode"
-		[ -n "$size" ] && args="$args -s ${size}M"
-		[ -n "$align" ] && args="$args -a $align"
-		[ -n "$map" ] && args="$args -M $map"
-		SETUP_STEP="ndctl create-namespace $args ($name)"
-		out=$(ndctl create-namespace $args 2>&1) || fail_setup "$out"
-		case "$mode" in
-			devdax) dev=$(echo "$out" | json_field chardev) ;;
-			*) dev=$(echo "$out" | json_field blockdev) ;;
-		esac
-		[ -n "$dev" ] || fail_setup "no device in ndctl output: $out"
-		wait_for /dev/$dev || fail_setup "/dev/$dev did not appear"
-		env=$(echo "$name" | tr a-z A-Z)
-		echo "export DAXRIG_NS_$env=/dev/$dev DAXRIG_NS_${env}_MODE=$mode" > /tmp/env.d/env_ns_$name
-		# the first devdax / bare fsdax namespace is also what single-namespace programs look for
-		case "$mode" in
-			devdax) echo ': ${DAXRIG_DEVDAX:=/dev/'"$dev"'}; export DAXRIG_DEVDAX' >> /tmp/env.d/env_ns_$name ;;
-			fsdax) [ -z "$fs" ] && echo ': ${DAXRIG_PMEM:=/dev/'"$dev"'}; export DAXRIG_PMEM' >> /tmp/env.d/env_ns_$name ;;
-		esac
-		log "$mode namespace $name: /dev/$dev"
-		if [ -n "$fs" ]; then
-			make_fs "$dev" "$fs" "$reflink"
-			echo "FSDEV_$name=$dev" > /tmp/env.d/ns_$name
-		fi
+	for spec in "$@"; do make_namespace "$region" "$spec"; done
+}
+
+# cxl_ready: the CXL drivers probe asynchronously after insmod (cxl_acpi the host bridge and root decoder, cxl_pci
+# then cxl_mem the memdev and its endpoint port, cxl_pmem the nvdimm bridge and the memdev's nvdimm). A region can
+# be made once all of them are bound.
+cxl_ready() {
+	for p in /sys/bus/cxl/devices/root*/decoder* /sys/bus/cxl/devices/mem*/driver /sys/bus/cxl/devices/endpoint*/decoder* \
+		/sys/bus/cxl/devices/nvdimm-bridge*/driver /sys/bus/cxl/devices/pmem*/driver; do
+		[ -e "$p" ] || return 1
 	done
+}
+
+# setup_cxl INDEX SPEC: the CXL pmem device INDEX (one per machine). Once its drivers are bound (at most 30 s under
+# TCG), a pmem region of the whole device is made under the root decoder with the cxl tool, libnvdimm shows it
+# as an nd region on the CXL nvdimm bridge, and the namespace SPEC is made in it (make_namespace).
+setup_cxl() {
+	SETUP_STEP="wait for the CXL memdev"
+	n=0
+	until cxl_ready; do
+		n=$((n + 1))
+		[ $n -gt 300 ] && fail_setup "CXL drivers not bound after 30 s (cxl list: $(cxl list -vvv 2>&1 | tr -s '\n\t ' ' '))"
+		sleep 0.1
+	done
+	root=$(basename "$(ls -d /sys/bus/cxl/devices/root*/decoder* | head -n 1)")
+	mem=$(basename "$(ls -d /sys/bus/cxl/devices/mem* | head -n 1)")
+	SETUP_STEP="cxl create-region -m -d $root -w 1 -t pmem $mem"
+	# it exits 0 with "created 0 regions" when the commit fails: the committed region is what counts
+	out=$(cxl create-region -m -d "$root" -w 1 -t pmem "$mem" 2>&1) || fail_setup "$out"
+	cregion=$(echo "$out" | json_field region)
+	[ -n "$cregion" ] && [ "$(cat /sys/bus/cxl/devices/$cregion/commit 2>/dev/null)" = 1 ] || fail_setup "$(echo "$out" | tr -s '\n\t ' ' ')"
+	SETUP_STEP="the nd region of CXL $cregion"
+	n=0
+	until nd=$(ls -d /sys/bus/cxl/devices/nvdimm-bridge*/ndbus*/region* 2>/dev/null | head -n 1) && [ -n "$nd" ]; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && fail_setup "no nd region on the CXL nvdimm bridge (ndctl list: $(ndctl list -R 2>&1 | tr -s '\n\t ' ' '))"
+		sleep 0.05
+	done
+	region=$(basename "$nd")
+	log "CXL: $mem, pmem region $cregion under $root, nd $region"
+	echo "export DAXRIG_CXL$1_REGION=$cregion DAXRIG_CXL$1_MEMDEV=$mem" > /tmp/env.d/env_cxl$1
+	make_namespace "$region" "$2"
 }
 
 prepare_pmem() { # INDEX: an fsdax namespace without a filesystem (block-device probes)

@@ -1,26 +1,11 @@
 // The `machine:` section of a variant: RAM, CPUs, NVDIMMs (label-less, or labelled with namespaces), NUMA nodes,
-// filesystems, vIOMMU and VFIO. Schema plus the checks that need more than one field, each naming its field.
+// filesystems, a CXL pmem device (config/cxl.ts), vIOMMU and VFIO. Schema plus the checks that need more than one field, each naming its field.
 import { z } from 'zod'
-import type { FsSpec, MachineSpec, NamespaceMode, NamespaceSpec, NvdimmSpec } from '../types.js'
-import { parseSize } from './sizes.js'
+import type { FsSpec, MachineSpec, NamespaceSpec, NvdimmSpec } from '../types.js'
+import { cxlSchema, resolveCxl } from './cxl.js'
+import { fsEntry, fsSpec } from './fs.js'
+import { parseSize, sizeSchema as size } from './sizes.js'
 import { inputErrorAt, type LoadedYaml } from './yaml-errors.js'
-
-const size = z.union([z.string(), z.number()], { error: 'expected a size such as 512M, 1G or 128K' })
-const fsType = z.enum(['ext4', 'xfs'])
-
-// `xfs` is short for {type: xfs}: one object schema, so a bad option gets its own message, not "Invalid input"
-const fsEntry = z.preprocess(
-  f => (typeof f === 'string' ? { type: f } : f),
-  z.strictObject({
-    type: fsType,
-    /** mount point /mnt/<name> and env DAXRIG_<NAME>; default the type. Unique per machine. */
-    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower-case letters, digits and "_"').optional(),
-    /** xfs only: mkfs.xfs -m reflink=1. Default false. */
-    reflink: z.boolean().optional(),
-    /** mount -o dax (always, default on fsdax), -o dax=never (default elsewhere), -o dax=inode */
-    dax: z.enum(['always', 'never', 'inode']).optional(),
-  }),
-)
 
 const namespaceSchema = z.strictObject({
   /** raw size carved from the region (a multiple of 16M); the last namespace may leave it out: the rest */
@@ -55,6 +40,8 @@ export const machineSchema = z
     memory: size.default('1G'),
     cpus: z.number().int().min(1).max(8).default(2),
     nvdimm: z.array(nvdimmSchema).default([{ size: '512M', label: 0, mode: 'fsdax', fs: [{ type: 'ext4' }], node: 0 }]),
+    /** a CXL type-3 device backed by persistent memory (at most one) */
+    cxl: z.array(cxlSchema).default([]),
     iommu: z.enum(['none', 'intel']).default('none'),
     'vfio-device': z.enum(['edu', 'e1000e', 'pci-testdev']).optional(),
     hugepages: z.number().int().min(0).max(512).default(0),
@@ -66,15 +53,6 @@ export const machineSchema = z
 
 type MachineYaml = z.infer<typeof machineSchema>
 type Path = (string | number)[]
-
-/** A filesystem entry with its defaults; options checked against the type and the namespace mode. */
-function fsSpec(y: LoadedYaml, f: z.infer<typeof fsEntry>, path: Path, mode: NamespaceMode = 'fsdax'): FsSpec {
-  if (f.reflink && f.type !== 'xfs') throw inputErrorAt(y, [...path, 'reflink'], `reflink is an xfs option, not ${f.type}`)
-  // only an fsdax namespace can be mounted with DAX: elsewhere the filesystem is a page-cache one on pmem
-  if (mode !== 'fsdax' && f.dax && f.dax !== 'never')
-    throw inputErrorAt(y, [...path, 'dax'], `a ${mode} namespace has no DAX: use dax: never (the default there) or mode fsdax`)
-  return { type: f.type, name: f.name ?? f.type, reflink: f.reflink ?? false, dax: f.dax ?? (mode === 'fsdax' ? 'always' : 'never') }
-}
 
 /** ndctl carves namespaces from a region in multiples of its alignment (16M for the NFIT regions QEMU makes). */
 const REGION_ALIGN_MIB = 16
@@ -114,6 +92,13 @@ function namespaces(y: LoadedYaml, d: MachineYaml['nvdimm'][number], i: number, 
   })
 }
 
+/** The first name given twice, and the section of its second use: the DIMMs' names come before the CXL device's. */
+function repeated(dimm: string[], cxl: string[]): { name: string; at: Path } | undefined {
+  const all = [...dimm, ...cxl]
+  const j = all.findIndex((n, i) => all.indexOf(n) !== i)
+  return j < 0 ? undefined : { name: all[j]!, at: ['machine', j < dimm.length ? 'nvdimm' : 'cxl'] }
+}
+
 export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
   const memoryMiB = parseSize(m.memory, 1024 * 1024)
   if (memoryMiB === null || memoryMiB < 256 || !Number.isInteger(memoryMiB))
@@ -149,15 +134,14 @@ export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
       nvdimms.push(spec)
     }
   })
-  const fsNames = nvdimms.flatMap(d => (d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [n.fs.name] : [])) : d.fs ? [d.fs.name] : []))
-  const twice = fsNames.find((n, i) => fsNames.indexOf(n) !== i)
-  if (twice)
-    throw inputErrorAt(y, ['machine', 'nvdimm'], `two filesystems are called "${twice}": give the second one its own name ({type: ..., name: ...})`)
-  if (fsNames.includes('nodax') && m.nodax)
-    throw inputErrorAt(y, ['machine', 'nvdimm'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
-  const nsNames = nvdimms.flatMap(d => (d.namespaces ?? []).map(n => n.name))
-  const nsTwice = nsNames.find((n, i) => nsNames.indexOf(n) !== i)
-  if (nsTwice) throw inputErrorAt(y, ['machine', 'nvdimm'], `two namespaces are called "${nsTwice}"`)
+  const cxl = resolveCxl(y, m.cxl)
+  const dimmFs = nvdimms.flatMap(d => (d.namespaces ? d.namespaces.flatMap(n => (n.fs ? [n.fs.name] : [])) : d.fs ? [d.fs.name] : []))
+  const fs = repeated(dimmFs, cxl.flatMap(c => (c.namespace.fs ? [c.namespace.fs.name] : [])))
+  if (fs) throw inputErrorAt(y, fs.at, `two filesystems are called "${fs.name}": give the second one its own name ({type: ..., name: ...})`)
+  if (m.nodax && [...dimmFs, ...cxl.map(c => c.namespace.fs?.name)].includes('nodax'))
+    throw inputErrorAt(y, ['machine', dimmFs.includes('nodax') ? 'nvdimm' : 'cxl'], '"nodax" is the brd control filesystem (machine.nodax); pick another name')
+  const ns = repeated(nvdimms.flatMap(d => (d.namespaces ?? []).map(n => n.name)), cxl.map(c => c.namespace.name))
+  if (ns) throw inputErrorAt(y, ns.at, `two namespaces are called "${ns.name}"`)
   if (m['vfio-device'] && m.iommu === 'none')
     throw inputErrorAt(y, ['machine', 'vfio-device'], 'a VFIO device needs a vIOMMU: set machine.iommu: intel')
   if (m.hugepages * 2 > memoryMiB / 2) throw inputErrorAt(y, ['machine', 'hugepages'], `${m.hugepages} x 2M hugepages do not fit in ${memoryMiB}M`)
@@ -165,6 +149,7 @@ export function resolveMachine(y: LoadedYaml, m: MachineYaml): MachineSpec {
     memoryMiB,
     cpus: m.cpus,
     nvdimms,
+    cxl,
     iommu: m.iommu,
     hugepages: m.hugepages,
     nodaxFs: m.nodax,
@@ -180,4 +165,9 @@ export function namespacesOf(d: NvdimmSpec, index: number): NamespaceSpec[] {
   const ns: NamespaceSpec = { name: `d${index}n0`, mode: d.mode }
   if (d.fs) ns.fs = d.fs
   return [ns]
+}
+
+/** Every namespace the guest makes: the DIMMs' (in slot order), then the CXL devices'. */
+export function machineNamespaces(m: MachineSpec): NamespaceSpec[] {
+  return [...m.nvdimms.flatMap((d, i) => namespacesOf(d, i)), ...m.cxl.map(c => c.namespace)]
 }

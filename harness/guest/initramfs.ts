@@ -10,7 +10,7 @@ import type { KernelArtifact, Variant } from '../types.js'
 import { writeCpio, type CpioEntry } from './cpio.js'
 import { loadOrder, parseModulesDep, wantedModules, type LoadStep } from './modules.js'
 import { guestModulePath, planScript, type PlanOptions } from './plan.js'
-import { BUSYBOX, busyboxEntries, findHost, GUEST_TOOLS, toolEntries } from './userland.js'
+import { BUSYBOX, busyboxEntries, findHost, guestTools, toolEntries } from './userland.js'
 import { buildTest } from './testbin.js'
 
 export interface GuestImage {
@@ -55,7 +55,7 @@ export async function buildImage(k: KernelArtifact, v: Variant, opts: PlanOption
   const tests = await Promise.all(v.tests.map(async t => ({ name: t.name, bin: await buildTest(t.source) })))
   // the results-channel relay is a static program of the rig's own, built like the tests
   const relay = await buildTest(join(projectRoot(), 'images', 'relay.c'))
-  const hostFiles = [findHost(BUSYBOX, 'busybox-static'), ...GUEST_TOOLS.map(t => findHost(t.host, t.pkg))]
+  const hostFiles = [findHost(BUSYBOX, 'busybox-static'), ...guestTools(v.machine).map(t => findHost(t.host, t.pkg))]
   const key = hashValue({
     v: 1,
     init: init.toString(),
@@ -74,7 +74,7 @@ export async function buildImage(k: KernelArtifact, v: Variant, opts: PlanOption
       { path: 'etc/passwd', type: 'file', data: Buffer.from('root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n') },
       { path: 'etc/group', type: 'file', data: Buffer.from('root:x:0:\nnogroup:x:65534:\n') },
       ...(await busyboxEntries()),
-      ...(await toolEntries()),
+      ...(await toolEntries(v.machine)),
     ]
     for (const m of modules) entries.push({ path: guestModulePath(m), type: 'file', data: await moduleData(k, m) })
     for (const t of tests) entries.push({ path: `tests/${t.name}`, type: 'file', data: await readFile(t.bin), mode: 0o755 })

@@ -1,6 +1,6 @@
 // Kernel modules for a prebuilt kernel: which ones the machine needs, and their dependency closure in
 // load order, read from the depmod'ed module tree (modules.dep / modules.builtin).
-import { namespacesOf } from '../config/machine.js'
+import { machineNamespaces } from '../config/machine.js'
 import type { MachineSpec } from '../types.js'
 
 export interface ModuleDb {
@@ -43,7 +43,11 @@ export function wantedModules(m: MachineSpec): WantedModule[] {
   // module dependency data does not cover crypto algorithms.
   const w: WantedModule[] = [{ name: 'crc32c_generic', optional: true }, { name: 'crc32c_intel', optional: true }]
   if (m.nvdimms.length) w.push({ name: 'nfit' }, { name: 'nd_pmem' })
-  const ns = m.nvdimms.flatMap((d, i) => namespacesOf(d, i))
+  // CXL pmem: the CEDT's host bridge (cxl_acpi), its ports (cxl_port, built in on Debian), the device's mailbox
+  // (cxl_pci), the memdev (cxl_mem) and the bridge to libnvdimm that turns a pmem region into an nd region (cxl_pmem)
+  if (m.cxl.length)
+    w.push({ name: 'cxl_acpi' }, { name: 'cxl_port', optional: true }, { name: 'cxl_pci' }, { name: 'cxl_mem' }, { name: 'cxl_pmem' }, { name: 'nd_pmem' })
+  const ns = machineNamespaces(m)
   if (ns.some(n => n.mode === 'devdax')) w.push({ name: 'dax_pmem' }, { name: 'device_dax' })
   const fs = new Set(ns.map(n => n.fs?.type))
   if (fs.has('ext4') || m.nodaxFs) w.push({ name: 'ext4' })

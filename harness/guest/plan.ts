@@ -47,8 +47,8 @@ function shq(s: string): string {
 
 /** crc32c providers: libcrc32c finds its algorithm through the crypto API, which modules.dep does not record */
 const CRC_ROOTS = ['crc32c_generic', 'crc32c_intel']
-/** Modules the NVDIMM setup needs before the first ndctl call. */
-const PMEM_ROOTS = ['nfit', 'nd_pmem', 'dax_pmem', 'device_dax', 'nd_e820']
+/** Modules the NVDIMM and CXL setup needs before the first ndctl or cxl call. */
+const PMEM_ROOTS = ['nfit', 'nd_pmem', 'dax_pmem', 'device_dax', 'nd_e820', 'cxl_acpi', 'cxl_port', 'cxl_pci', 'cxl_mem', 'cxl_pmem']
 
 export interface ModuleGroups {
   /** loaded first, in order: the crc32c providers */
@@ -112,6 +112,7 @@ export function planScript(v: Variant, modules: LoadStep[], opts: PlanOptions = 
     else if (d.mode === 'devdax') L.push(`in_background setup_devdax ${i}`)
     else if (d.mode === 'fsdax') L.push(`in_background prepare_pmem ${i}`)
   })
+  v.machine.cxl.forEach((c, i) => L.push(`in_background setup_cxl ${i} ${namespaceArg(c.namespace)}`))
   L.push('join_setup')
   if (action.kind === 'media') return [...L, 'media_ready', 'finish 0'].join('\n') + '\n'
   v.machine.nvdimms.forEach((d, i) => {
@@ -119,10 +120,15 @@ export function planScript(v: Variant, modules: LoadStep[], opts: PlanOptions = 
     for (const { key, fs } of mounts)
       L.push(`mount_fs ${key} ${fs.type} /mnt/${fs.name} ${MOUNT_DAX[fs.dax]}`, `export ${envName('DAXRIG_', fs.name)}=/mnt/${fs.name}`)
   })
+  for (const c of v.machine.cxl) {
+    const fs = c.namespace.fs
+    if (fs) L.push(`mount_fs ${c.namespace.name} ${fs.type} /mnt/${fs.name} ${MOUNT_DAX[fs.dax]}`, `export ${envName('DAXRIG_', fs.name)}=/mnt/${fs.name}`)
+  }
   // what the variant asked for, so a program (tests/guest/topology.c) can check what the guest saw
   v.machine.nvdimms.forEach((d, i) => {
     if (d.node) L.push(`export DAXRIG_DIMM${i}_NODE=${d.node}`)
   })
+  v.machine.cxl.forEach((c, i) => L.push(`export DAXRIG_CXL${i}_SIZE_MIB=${c.sizeMiB} DAXRIG_CXL${i}_NAMESPACE=${envName('', c.namespace.name)}`))
   if (v.machine.nodaxFs) L.push('setup_nodax /mnt/nodax')
   if (v.machine.hugepages) L.push(`setup_hugepages ${v.machine.hugepages}`)
   if (v.machine.vfioDevice) {

@@ -4,6 +4,7 @@ import { readFile, realpath } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { InfraError } from '../errors.js'
 import { run } from '../util/exec.js'
+import type { MachineSpec } from '../types.js'
 import type { CpioEntry } from './cpio.js'
 
 /** Host binaries the guest needs, by guest path. */
@@ -12,6 +13,14 @@ export const GUEST_TOOLS: { guest: string; host: string[]; pkg: string }[] = [
   { guest: '/usr/sbin/mkfs.ext4', host: ['/usr/sbin/mkfs.ext4', '/sbin/mkfs.ext4'], pkg: 'e2fsprogs' },
   { guest: '/usr/sbin/mkfs.xfs', host: ['/usr/sbin/mkfs.xfs', '/sbin/mkfs.xfs'], pkg: 'xfsprogs' },
 ]
+
+/** ndctl's `cxl` (same Debian package): only a machine with a CXL device carries it and its libraries. */
+export const CXL_TOOL = { guest: '/usr/sbin/cxl', host: ['/usr/bin/cxl', '/bin/cxl'], pkg: 'ndctl' }
+
+/** The host binaries this machine's guest needs. */
+export function guestTools(m: MachineSpec): typeof GUEST_TOOLS {
+  return m.cxl.length ? [...GUEST_TOOLS, CXL_TOOL] : GUEST_TOOLS
+}
 
 export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox']
 
@@ -50,10 +59,10 @@ export async function busyboxEntries(): Promise<CpioEntry[]> {
   return entries
 }
 
-export async function toolEntries(): Promise<CpioEntry[]> {
+export async function toolEntries(m: MachineSpec): Promise<CpioEntry[]> {
   const entries: CpioEntry[] = []
   const libs = new Set<string>()
-  for (const t of GUEST_TOOLS) {
+  for (const t of guestTools(m)) {
     const host = findHost(t.host, t.pkg)
     entries.push({ path: t.guest, type: 'file', data: await readFile(await realpath(host)), mode: 0o755 })
     const ldd = await run('ldd', [host])

@@ -9,7 +9,7 @@ import { InputError } from '../errors.js'
 import { fileSha256 } from '../cache/store.js'
 import { findKernelFiles } from './prebuilt.js'
 import type { KernelArtifact, MachineSpec } from '../types.js'
-import { namespacesOf } from '../config/machine.js'
+import { machineNamespaces } from '../config/machine.js'
 
 /** A Kconfig option the machine needs, and whether a module (=m) will do. */
 export interface Need {
@@ -26,11 +26,20 @@ export function neededOptions(m: MachineSpec): Need[] {
     { option: 'SERIAL_8250', why: 'console and results channel are serial ports', module: false },
     { option: 'BINFMT_ELF', why: 'static test programs', module: false },
   ]
-  const ns = m.nvdimms.flatMap((d, i) => namespacesOf(d, i))
+  const ns = machineNamespaces(m)
   const fsdax = ns.some(n => n.mode === 'fsdax')
-  if (m.nvdimms.length)
+  if (m.nvdimms.length) n.push({ option: 'ACPI_NFIT', why: 'emulated NVDIMMs are described by the ACPI NFIT', module: true })
+  if (m.cxl.length)
     n.push(
-      { option: 'ACPI_NFIT', why: 'emulated NVDIMMs are described by the ACPI NFIT', module: true },
+      { option: 'CXL_BUS', why: 'machine.cxl: the CXL bus and ports', module: true },
+      { option: 'CXL_ACPI', why: 'machine.cxl: the host bridge is described by the ACPI CEDT', module: true },
+      { option: 'CXL_PCI', why: 'machine.cxl: the type-3 device', module: true },
+      { option: 'CXL_MEM', why: 'machine.cxl: the memdev', module: true },
+      { option: 'CXL_PMEM', why: 'machine.cxl: the pmem region as an NVDIMM region', module: true },
+      { option: 'CXL_REGION', why: 'machine.cxl: cxl create-region', module: false },
+    )
+  if (m.nvdimms.length || m.cxl.length)
+    n.push(
       { option: 'LIBNVDIMM', why: 'NVDIMM bus', module: true },
       { option: 'BLK_DEV_PMEM', why: '/dev/pmem namespaces', module: true },
       { option: 'ZONE_DEVICE', why: 'struct pages for fsdax/devdax namespaces', module: false },

@@ -16,7 +16,7 @@ import type { EventSink } from '../events.js'
 import { buildImage } from '../guest/initramfs.js'
 import { unframe, newToken } from '../results/channel.js'
 import type { KernelArtifact, Variant } from '../types.js'
-import { makeEmptyMedia } from '../vm/media.js'
+import { makeEmptyMedia, mediaFiles } from '../vm/media.js'
 import { qemuArgs } from '../vm/qemu-args.js'
 import { runVm } from '../vm/runner.js'
 import { isInterrupted } from '../util/children.js'
@@ -36,6 +36,7 @@ export function premadeRefusal(v: Variant, env: NodeJS.ProcessEnv = process.env)
   if (env.DAXRIG_FRESH_MEDIA === '1') return 'DAXRIG_FRESH_MEDIA=1'
   if (!v.machine.nvdimms.length) return 'no NVDIMM'
   if (v.machine.nvdimms.some(d => d.namespaces)) return 'a labelled DIMM'
+  if (v.machine.cxl.length) return 'a CXL device' // its region is made with the cxl tool at every boot
   return undefined
 }
 
@@ -60,7 +61,7 @@ export async function premadeMedia(k: KernelArtifact, v: Variant, o: MediumBoot,
   if (premadeRefusal(v)) return undefined
   const image = await buildImage(k, mediumVariant(v), { action: { kind: 'media' } })
   const key = image.key.slice(0, 32)
-  const files = v.machine.nvdimms.map((_, i) => join(entryPath('media', key), `nv${i}.img`))
+  const files = mediaFiles(v.machine).map(f => join(entryPath('media', key), f.name))
   if (existsSync(join(entryPath('media', key), '.complete'))) {
     await markUsed(entryPath('media', key))
     return { files, key, made: false }
@@ -84,8 +85,7 @@ export async function premadeMedia(k: KernelArtifact, v: Variant, o: MediumBoot,
 
 /** Boot the medium-making plan on empty backing files in DIR; they stay there when the guest said it is done. */
 async function makeMedium(k: KernelArtifact, v: Variant, o: MediumBoot, initrd: string, dir: string): Promise<void> {
-  const paths = v.machine.nvdimms.map((_, i) => join(dir, `nv${i}.img`))
-  await makeEmptyMedia(v.machine, paths)
+  const paths = await makeEmptyMedia(v.machine, dir)
   const resultsPath = join(dir, 'channel.log')
   const token = newToken()
   const args = qemuArgs({ token, qemu: o.qemu, accel: o.accel, machine: v.machine, kernel: k.pvhImage ?? k.bzImage, initrd, nvdimmPaths: paths, resultsPath, bios: o.bios })

@@ -6,9 +6,9 @@ import type { EventSink } from '../events.js'
 import { exitCodeFor, InfraError, InputError, UntestableError } from '../errors.js'
 import { getKernel } from '../kernel/index.js'
 import { buildImage } from '../guest/initramfs.js'
-import { backingBytes, qemuArgs, type Accel } from '../vm/qemu-args.js'
+import { qemuArgs, type Accel } from '../vm/qemu-args.js'
 import { runVm, type VmRun } from '../vm/runner.js'
-import { copyArgs, withFreshMedia } from '../vm/media.js'
+import { copyArgs, mediaBytes, withFreshMedia } from '../vm/media.js'
 import { shellQuote, commandLog } from '../util/exec.js'
 import { isInterrupted } from '../util/children.js'
 import { evaluateRun } from './evaluate.js'
@@ -176,7 +176,7 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       resultsPath,
       bios: o.bios,
     })
-    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, v.machine.nvdimms.map(backingBytes), nvdimmPaths, premade?.files) + shellQuote([o.qemu, ...args]) + '\n')
+    await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, mediaBytes(v.machine), nvdimmPaths, premade?.files) + shellQuote([o.qemu, ...args]) + '\n')
     const s = o.timeoutScale
     return runVm({
       qemu: o.qemu,

@@ -1,21 +1,27 @@
 // QEMU command line from small pure functions, one per device group; composed in qemuArgs() only.
-import type { MachineSpec, NvdimmSpec } from '../types.js'
+import type { CxlSpec, MachineSpec, NvdimmSpec } from '../types.js'
 
 export type Accel = 'kvm' | 'tcg'
 
-export function machineArgs(o: { nvdimm: boolean; iommu: boolean }): string[] {
+export function machineArgs(o: { nvdimm: boolean; iommu: boolean; cxl?: CxlSpec[] }): string[] {
   // NVDIMMs need ACPI NFIT (so q35/pc, not microvm); split irqchip is what intel-iommu intremap needs
   const opts = ['q35']
   if (o.nvdimm) opts.push('nvdimm=on')
   if (o.iommu) opts.push('kernel-irqchip=split')
+  // CXL: the CEDT describes the host bridge and a fixed memory window (CFMWS) that targets it; the guest's
+  // region is placed in that window, so it is as large as the device
+  o.cxl?.forEach((c, i) => opts.push('cxl=on', `cxl-fmw.${i}.targets.0=cxl.${i + 1}`, `cxl-fmw.${i}.size=${c.sizeMiB}M`))
   return ['-machine', opts.join(',')]
 }
 
-export function accelArgs(accel: Accel, cpus: number): string[] {
-  // -cpu host aborts on these hosts (MSR 0x10a); max works under both accelerators
+export function accelArgs(accel: Accel, cpus: number, o: { cxl?: boolean } = {}): string[] {
+  // -cpu host aborts on these hosts (MSR 0x10a); max works under both accelerators. A CXL machine hides the
+  // hypervisor bit: x86 Linux (6.2 on) refuses to commit a CXL region in a VM ("Failed to synchronize CPU cache
+  // state": cpu_cache_has_invalidate_memregion() is false when X86_FEATURE_HYPERVISOR is set)
+  const cpu = o.cxl ? 'max,hypervisor=off' : 'max'
   return accel === 'kvm'
-    ? ['-accel', 'kvm', '-cpu', 'max', '-smp', String(cpus)]
-    : ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', String(cpus)]
+    ? ['-accel', 'kvm', '-cpu', cpu, '-smp', String(cpus)]
+    : ['-accel', 'tcg,thread=multi', '-cpu', cpu, '-smp', String(cpus)]
 }
 
 /**
@@ -57,6 +63,30 @@ export function nvdimmArgs(o: { index: number; path: string; dimm: NvdimmSpec })
     `memory-backend-file,id=mem${id},share=on,mem-path=${o.path},size=${o.dimm.labelKiB ? `${backingBytes(o.dimm) / 1024}K` : `${o.dimm.sizeMiB}M`}`,
     '-device',
     dev.join(','),
+  ]
+}
+
+/**
+ * One CXL type-3 device backed by persistent memory: a pxb-cxl host bridge on pcie.0, two cxl-rp root ports on it,
+ * the device on the first. QEMU 7.2's `memdev=` is persistent capacity (8.0 renamed it `persistent-memdev=`). The
+ * capacity and the label storage area are shared file backends, fresh per boot like the DIMMs'. PATHS: the
+ * capacity's file, then the LSA's.
+ *
+ * The second, empty root port is needed: Linux 6.1 gives a port with a single downstream port a passthrough decoder
+ * and leaves its HDM decoder alone, but QEMU 7.2 routes the memory window only through the host bridge's committed
+ * HDM decoder. With one root port the region commits, yet what the guest writes to it goes nowhere (mkfs succeeds,
+ * mount finds no superblock: EINVAL). Two ports make the host bridge an interleave point that 6.1 programs.
+ */
+export function cxlArgs(o: { index: number; paths: [string, string]; dev: CxlSpec }): string[] {
+  const i = o.index
+  const bridge = `cxl.${i + 1}`
+  return [
+    '-object', `memory-backend-file,id=cxl-mem${i},share=on,mem-path=${o.paths[0]},size=${o.dev.sizeMiB}M`,
+    '-object', `memory-backend-file,id=cxl-lsa${i},share=on,mem-path=${o.paths[1]},size=${o.dev.labelKiB}K`,
+    '-device', `pxb-cxl,bus_nr=${12 + 10 * i},bus=pcie.0,id=${bridge}`,
+    '-device', `cxl-rp,port=0,bus=${bridge},id=cxl-rp${i},chassis=0,slot=${2 * i + 2}`,
+    '-device', `cxl-type3,bus=cxl-rp${i},memdev=cxl-mem${i},lsa=cxl-lsa${i},id=cxl-pmem${i}`,
+    '-device', `cxl-rp,port=1,bus=${bridge},id=cxl-rp${i}b,chassis=0,slot=${2 * i + 3}`,
   ]
 }
 
@@ -103,10 +133,20 @@ export function kernelCmdline(m: MachineSpec, o: { debug?: boolean; token?: stri
   c.push(o.debug ? 'ignore_loglevel' : 'loglevel=6')
   if (m.iommu === 'intel') c.push('intel_iommu=on')
   if (m.hugepages) c.push(`hugepagesz=2M`)
+  // CXL: no _OSC request for native PCIe/CXL error handling. Granted it, 6.12's cxl_pci asks the device for
+  // event-log interrupts, which QEMU 7.2's cxl-type3 does not give ("Failed to get interrupt for event Info
+  // log"), and the probe fails: no memdev. Left to the platform (firmware first), the event logs are not set up.
+  if (m.cxl.length) c.push('pcie_ports=compat')
   c.push(...m.cmdline)
   // the results channel's framing token (results/channel.ts); init hides it from the programs
   if (o.token) c.push(`daxrig.token=${o.token}`)
   return c.join(' ')
+}
+
+/** The backing files of CXL device INDEX in the media list: after the DIMMs', two per device (capacity, LSA). */
+export function cxlPaths(paths: string[], m: MachineSpec, index: number): [string, string] {
+  const at = m.nvdimms.length + 2 * index
+  return [paths[at]!, paths[at + 1]!]
 }
 
 export interface QemuPlan {
@@ -115,6 +155,7 @@ export interface QemuPlan {
   machine: MachineSpec
   kernel: string
   initrd: string
+  /** every backing file (harness/vm/media.ts): the DIMMs' in slot order, then each CXL device's capacity and LSA */
   nvdimmPaths: string[]
   resultsPath: string
   bios?: string | undefined
@@ -123,15 +164,25 @@ export interface QemuPlan {
   token?: string | undefined
 }
 
+/**
+ * The firmware: the one the rig picked (qboot, faster), except on a CXL machine. qboot does not number the buses
+ * behind a pxb-cxl host bridge's root ports nor give its ports memory windows (the kernel then finds bus 0d
+ * unconfigured and no room for the ports' BARs: no endpoint, no memdev); SeaBIOS enumerates extra PCI roots.
+ */
+export function firmware(m: MachineSpec, bios: string | undefined): string | undefined {
+  return m.cxl.length ? undefined : bios
+}
+
 export function qemuArgs(p: QemuPlan): string[] {
   const m = p.machine
   return [
-    ...baseArgs({ bios: p.bios }),
-    ...machineArgs({ nvdimm: m.nvdimms.length > 0, iommu: m.iommu !== 'none' }),
-    ...accelArgs(p.accel, m.cpus),
+    ...baseArgs({ bios: firmware(m, p.bios) }),
+    ...machineArgs({ nvdimm: m.nvdimms.length > 0, iommu: m.iommu !== 'none', cxl: m.cxl }),
+    ...accelArgs(p.accel, m.cpus, { cxl: m.cxl.length > 0 }),
     ...memoryArgs({ memoryMiB: m.memoryMiB, nvdimms: m.nvdimms }),
     ...numaArgs({ memoryMiB: m.memoryMiB, cpus: m.cpus, nvdimms: m.nvdimms }),
     ...m.nvdimms.flatMap((dimm, index) => nvdimmArgs({ index, path: p.nvdimmPaths[index]!, dimm })),
+    ...m.cxl.flatMap((dev, index) => cxlArgs({ index, paths: cxlPaths(p.nvdimmPaths, m, index), dev })),
     ...iommuArgs({ iommu: m.iommu, vfioDevice: m.vfioDevice }),
     ...serialArgs({ resultsPath: p.resultsPath, interactive: p.interactive ?? false }),
     ...kernelArgs({ kernel: p.kernel, initrd: p.initrd, cmdline: kernelCmdline(m, { debug: p.debug ?? false, token: p.token }) }),

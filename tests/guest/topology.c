@@ -7,7 +7,12 @@
  *   node_dimm<I>   the region that maps nmem<I> reports target_node N (the DIMM's proximity domain). Its
  *                  numa_node is the nearest node that is online with CPUs or memory: for a memory-less node,
  *                  as run_qemu makes them, that is node 0, so it is printed, not asserted
- * A machine with neither gets a plan of 1..0 (no tests: a skip, never a pass).
+ * For every CXL device (DAXRIG_CXL<I>_SIZE_MIB=N, DAXRIG_CXL<I>_NAMESPACE=<NAME>; the guest's setup adds
+ * DAXRIG_CXL<I>_REGION and DAXRIG_CXL<I>_MEMDEV):
+ *   cxl<I>         the CXL region is committed, N MiB, pmem (where the kernel reports a mode: 6.3 on), the memdev
+ *                  has N MiB of persistent capacity, and the namespace DAXRIG_NS_<NAME> lives on the CXL nvdimm
+ *                  bridge (not on an NFIT DIMM)
+ * A machine with none of these gets a plan of 1..0 (no tests: a skip, never a pass).
  */
 #include "ktap.h"
 #include <sys/sysmacros.h>
@@ -108,6 +113,70 @@ static void check_node(int dimm, long want)
 		kt_ok(tname);
 }
 
+static int read_str(const char *path, char *out, size_t sz)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	out[0] = 0;
+	if (fd < 0)
+		return -1;
+	n = read(fd, out, sz - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	out[n] = 0;
+	out[strcspn(out, "\n")] = 0;
+	return 0;
+}
+
+static void check_cxl(int i, long want_mib)
+{
+	char tname[32], key[64], sys[256], mode[32], real[4096];
+	const char *region, *memdev, *ns, *dev;
+
+	snprintf(tname, sizeof(tname), "cxl%d", i);
+	snprintf(key, sizeof(key), "DAXRIG_CXL%d_REGION", i);
+	region = kt_env(key);
+	snprintf(key, sizeof(key), "DAXRIG_CXL%d_MEMDEV", i);
+	memdev = kt_env(key);
+	snprintf(key, sizeof(key), "DAXRIG_CXL%d_NAMESPACE", i);
+	ns = kt_env(key);
+	if (!region || !memdev || !ns) {
+		kt_fail(tname, "the guest's setup named no CXL region, memdev or namespace for device %d", i);
+		return;
+	}
+	long want = want_mib << 20;
+	long commit = sysfs_num("/sys/bus/cxl/devices/%s/commit", region);
+	long size = sysfs_num("/sys/bus/cxl/devices/%s/size", region);
+	long cap = sysfs_num("/sys/bus/cxl/devices/%s/pmem/size", memdev);
+	snprintf(sys, sizeof(sys), "/sys/bus/cxl/devices/%s/mode", region);
+	if (read_str(sys, mode, sizeof(mode)) < 0)
+		snprintf(mode, sizeof(mode), "n/a");
+	snprintf(key, sizeof(key), "DAXRIG_NS_%s", ns);
+	dev = kt_env(key);
+	const char *base = dev && strrchr(dev, '/') ? strrchr(dev, '/') + 1 : "";
+	/* a block namespace is under /sys/block, a devdax one under /sys/bus/dax */
+	snprintf(sys, sizeof(sys), "/sys/block/%s", base);
+	if (access(sys, F_OK) < 0)
+		snprintf(sys, sizeof(sys), "/sys/bus/dax/devices/%s", base);
+	if (!realpath(sys, real))
+		snprintf(real, sizeof(real), "(%s: %s)", sys, strerror(errno));
+	kt_diag("cxl%d: %s of %s, %ld MiB (memdev pmem %ld MiB), commit %ld, mode %s; %s at %s", i, region, memdev, size >> 20,
+		cap >> 20, commit, mode, dev ? dev : "(no namespace)", real);
+	if (commit != 1)
+		kt_fail(tname, "CXL %s is not committed (commit %ld)", region, commit);
+	else if (size != want || cap != want)
+		kt_fail(tname, "CXL %s is %ld MiB, memdev %s has %ld MiB of pmem; the variant asked for %ld MiB", region, size >> 20,
+			memdev, cap >> 20, want_mib);
+	else if (strcmp(mode, "n/a") && strcmp(mode, "pmem"))
+		kt_fail(tname, "CXL %s has mode %s, not pmem", region, mode);
+	else if (!strstr(real, "/nvdimm-bridge"))
+		kt_fail(tname, "namespace %s is not on the CXL nvdimm bridge: %s", dev ? dev : ns, real);
+	else
+		kt_ok(tname);
+}
+
 int main(void)
 {
 	int n = 0;
@@ -116,6 +185,8 @@ int main(void)
 		if (!strncmp(*e, "DAXRIG_NS_", 10) && !strstr(strchr(*e, '=') ? *e : "", "_MODE="))
 			n++;
 		else if (!strncmp(*e, "DAXRIG_DIMM", 11) && strstr(*e, "_NODE="))
+			n++;
+		else if (!strncmp(*e, "DAXRIG_CXL", 10) && strstr(*e, "_SIZE_MIB="))
 			n++;
 	}
 	kt_plan(n);
@@ -134,6 +205,8 @@ int main(void)
 			check_ns(name, eq + 1, kt_env(modekey) ? kt_env(modekey) : "?");
 		} else if (!strncmp(key, "DAXRIG_DIMM", 11) && strstr(key, "_NODE")) {
 			check_node(atoi(key + 11), strtol(eq + 1, NULL, 10));
+		} else if (!strncmp(key, "DAXRIG_CXL", 10) && strstr(key, "_SIZE_MIB")) {
+			check_cxl(atoi(key + 10), strtol(eq + 1, NULL, 10));
 		}
 	}
 	return kt_exit();

@@ -16,6 +16,7 @@ export const machineSpec = (over: Partial<MachineSpec> = {}): MachineSpec => ({
   memoryMiB: 1024,
   cpus: 2,
   nvdimms: [],
+  cxl: [],
   iommu: 'none',
   hugepages: 0,
   nodaxFs: false,

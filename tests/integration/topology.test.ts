@@ -1,6 +1,8 @@
 // Persistent-memory topologies on real kernels: a labelled DIMM as the design shows it, a 2M-labelled DIMM with
-// fsdax + devdax + sector namespaces (Debian 6.1 and 6.12), and a DIMM on its own NUMA node. The topology program
-// reports what the guest made of each namespace and node; every variant must end ok. About 1 minute.
+// fsdax + devdax + sector namespaces (Debian 6.1 and 6.12), a DIMM on its own NUMA node, and CXL pmem (fsdax with ext4 on
+// 6.1 and 6.12, devdax beside an NVDIMM on 6.12).
+// The topology program reports what the guest made of each namespace, node and CXL region; every variant must end
+// ok. About 2 minutes.
 import t from 'tap'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -23,6 +25,9 @@ t.test('the topologies matrix ends ok', async t => {
     ['topo-namespaces-6.1', 'ok'],
     ['topo-namespaces-6.12', 'ok'],
     ['topo-numa-6.1', 'ok'],
+    ['topo-cxl-6.1', 'ok'],
+    ['topo-cxl-6.12', 'ok'],
+    ['topo-cxl-devdax-6.12', 'ok'],
   ])
 })
 
@@ -47,4 +52,25 @@ t.test('a DIMM on NUMA node 1: its region reports target_node 1', async t => {
   const v = byName('topo-numa-6.1')
   t.equal(status(v, 'topology.node_dimm0'), 'pass')
   t.match(await ktap('topo-numa-6.1'), /# region0 \(nmem0\): numa_node 0, target_node 1, expected 1/)
+})
+
+for (const k of ['6.1', '6.12']) {
+  t.test(`${k}: CXL pmem: a committed 512M region made with the cxl tool, an fsdax namespace on the CXL nvdimm bridge, ext4 -o dax`, async t => {
+    const v = byName(`topo-cxl-${k}`)
+    for (const id of ['topology.cxl0', 'topology.ns_cxl0', 'map_sync.ext4_statx_dax', 'map_sync.ext4_msv_sync', 'map_sync.ext4_sync_store'])
+      t.equal(status(v, id), 'pass', id)
+    const text = await ktap(`topo-cxl-${k}`)
+    t.match(text, /# cxl0: region\d+ of mem\d+, 512 MiB \(memdev pmem 512 MiB\), commit 1, mode (pmem|n\/a); \/dev\/pmem\d+ at \S*\/nvdimm-bridge\d+\/ndbus\d+\/region\d+\//)
+    t.match(text, /# \/dev\/pmem\d+: fsdax, 50\d MiB, queue\/dax 1/, 'the namespace spans the region, less its memmap')
+    if (k === '6.12') t.match(text, /mode pmem;/, '6.12 reports the region mode')
+    t.match(await readFile(join(out, `topo-cxl-${k}`, 'qemu.cmdline'), 'utf8'), /-device cxl-type3,bus=cxl-rp0,memdev=cxl-mem0,lsa=cxl-lsa0/)
+  })
+}
+
+t.test('6.12: a devdax namespace on CXL pmem beside an NFIT DIMM with xfs: each on its own nvdimm bus', async t => {
+  const v = byName('topo-cxl-devdax-6.12')
+  for (const id of ['topology.cxl0', 'topology.ns_far', 'devdax.devdax_map_ok']) t.equal(status(v, id), 'pass', id)
+  const text = await ktap('topo-cxl-devdax-6.12')
+  t.match(text, /# cxl0: region\d+ of mem0, 256 MiB \(memdev pmem 256 MiB\), commit 1, mode pmem; (\/dev\/dax\d+\.\d+) at \S*\/nvdimm-bridge\d+\/ndbus\d+\/region\d+\/dax/)
+  t.match(text, /# \/dev\/dax\d+\.\d+: devdax, align 2097152/)
 })
