@@ -39,9 +39,10 @@ export function shardOf<T extends { name: string }>(vs: T[], index: number, coun
   return splitShards(vs, count, cost)[index - 1]!.items
 }
 
-/** Guest RAM plus NVDIMM backing (mapped, so it counts) per VM, and how many fit in free memory. */
+/** Guest RAM plus NVDIMM and CXL backing (mapped, so it counts) per VM, and how many fit in free memory. */
 export function vmMemoryMiB(v: Variant): number {
-  return v.machine.memoryMiB + v.machine.nvdimms.reduce((s, d) => s + d.sizeMiB, 0) + 256
+  const media = v.machine.nvdimms.reduce((s, d) => s + d.sizeMiB, 0) + v.machine.cxl.reduce((s, c) => s + c.sizeMiB, 0)
+  return v.machine.memoryMiB + media + 256
 }
 
 export function jobsThatFit(vs: Variant[], jobs: number, freeMiB = freemem() / 1024 / 1024): number {

@@ -49,7 +49,8 @@ export function costInputOf(v: Variant, kernelCached?: boolean): CostInput {
     name: v.name,
     kind: v.kernel.kind,
     programs: v.tests.length,
-    dimms: v.machine.nvdimms.length,
+    // a CXL device's setup (region, then namespace) costs about what a DIMM's does
+    dimms: v.machine.nvdimms.length + v.machine.cxl.length,
     vfio: v.machine.iommu !== 'none' || !!v.machine.vfioDevice,
   }
   if (kernelCached !== undefined) c.kernelCached = kernelCached
