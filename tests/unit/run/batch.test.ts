@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { countOutcomes, exitCodeOf, jobsThatFit, shardOf } from '../../../harness/run/batch.js'
+import { countOutcomes, exitCodeOf, jobsThatFit, vmMemoryMiB, shardOf } from '../../../harness/run/batch.js'
 import type { CaseOutcome, RunSummary, RunVerdict, VariantResult } from '../../../harness/types.js'
 import { caseOutcome, runSummary, variantResult } from '../../helpers/fixtures.js'
 
@@ -42,10 +42,12 @@ t.test('counts: known failures pass, expected skips skip, differences and failed
 })
 
 t.test('jobs are limited by the memory one VM needs', async t => {
-  const v = { machine: { memoryMiB: 1024, nvdimms: [{ sizeMiB: 512 }, { sizeMiB: 512 }] } } as never
+  const v = { machine: { memoryMiB: 1024, nvdimms: [{ sizeMiB: 512 }, { sizeMiB: 512 }], cxl: [] } } as never
   t.equal(jobsThatFit([v], 8, 24 * 1024), 8)
   t.equal(jobsThatFit([v], 8, 4 * 1024), 1)
   t.equal(jobsThatFit([v], 8, 100), 1, 'never below one')
+  const cxl = { machine: { memoryMiB: 1024, nvdimms: [], cxl: [{ sizeMiB: 4096 }] } } as never
+  t.equal(vmMemoryMiB(cxl), 1024 + 4096 + 256, 'a CXL device is mapped like a DIMM')
 })
 
 t.test('daxrig merge joins shards into one report and refuses a variant twice', async t => {
