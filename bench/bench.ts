@@ -11,7 +11,7 @@
 //   src-rebuild  — the demo series plus a fresh one-file patch: rebuild one file, boot, run vfio_pin
 //   bisect-warm  — `daxrig bisect vfio-pin-demo-6.1 --test vfio_pin.vfio_map_fsdax`, every prefix cached
 //   bisect-cold  — the same after removing the demo's prefix kernels (build tree and ccache stay warm)
-//   topologies   — per topology variant (label-less baseline, a labelled DIMM, three namespaces on one DIMM, NUMA):
+//   topologies   — per topology variant (label-less baseline, a labelled DIMM, three namespaces on one DIMM, NUMA, CXL):
 //                  the warm run and its guest setup (ndctl, mkfs, mounts) from the guest's timestamps
 //   own-tree     — a user's repository (the 6.1 tree + the demo series as commits, a fresh nonce per bench run):
 //                  one `daxrig check` per commit in the order git bisect visits them, each timed (build + boot +
@@ -105,7 +105,7 @@ await benchCase('jobs2', async () => {
   record('jobs2', runs)
 })
 await benchCase('topologies', async () => {
-  for (const name of ['baseline-6.1', 'topo-label-6.1', 'topo-namespaces-6.1', 'topo-numa-6.1']) {
+  for (const name of ['baseline-6.1', 'topo-label-6.1', 'topo-namespaces-6.1', 'topo-numa-6.1', 'topo-cxl-6.1']) {
     await prime(name)
     const runs: number[] = []
     for (let i = 0; i < RUNS; i++) runs.push(await timed(() => daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `t-${name}-${i}`)])))
