@@ -143,8 +143,13 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
       consoleLine(l)
     }
   })
+  // a line can arrive in two chunks (seen on a loaded host: "qemu-system-x86_64: " then the reason), so lines
+  // are cut at newlines only, like the console's
+  let errPending = ''
   child.stderr!.on('data', (b: Buffer) => {
-    for (const l of b.toString('utf8').split('\n').filter(Boolean)) qemuErrors.push(l)
+    const lines = (errPending + b.toString('utf8')).split('\n')
+    errPending = lines.pop() ?? ''
+    for (const l of lines) if (l) qemuErrors.push(l)
   })
 
   let resultsSize = 0
@@ -175,6 +180,7 @@ export async function runVm(o: VmRunOptions): Promise<VmRun> {
   const r = await child
   clearInterval(timer)
   unregister()
+  if (errPending) qemuErrors.push(errPending)
   if (pending) {
     consoleBuf.push(pending)
     consoleLine(pending)

@@ -85,6 +85,12 @@ t.test('QEMU exiting non-zero before any output is an infra failure', async t =>
   t.match(ev.summary, /nvdimm is not enabled/)
 })
 
+t.test('a QEMU message written in two pieces is one line of the reason', async t => {
+  const { vm } = await runFake(t, 'exit-nonzero-split.mjs')
+  t.same(vm.qemuErrors, ["qemu-system-x86_64: can't open backing store /nonexistent/dir/x for guest RAM: No such file or directory"])
+  t.match(evaluateRun(variant, vm).summary, /QEMU failed to start \(exit 1\): qemu-system-x86_64: can't open backing store \/nonexistent/)
+})
+
 t.test('a replayed real run is judged ok; the same run without its exit marker is a crash', async t => {
   const env = {
     FAKE_CONSOLE: join(process.cwd(), 'tests/fixtures/runs/baseline-6.1/console.log'),
