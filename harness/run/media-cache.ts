@@ -18,7 +18,7 @@ import { unframe, newToken } from '../results/channel.js'
 import type { KernelArtifact, Variant } from '../types.js'
 import { makeEmptyMedia, mediaFiles } from '../vm/media.js'
 import { qemuArgs } from '../vm/qemu-args.js'
-import { runVm } from '../vm/runner.js'
+import { runVm, watchdogSecs } from '../vm/runner.js'
 import { isInterrupted } from '../util/children.js'
 import type { Accel } from '../vm/qemu-args.js'
 
@@ -89,15 +89,12 @@ async function makeMedium(k: KernelArtifact, v: Variant, o: MediumBoot, initrd: 
   const resultsPath = join(dir, 'channel.log')
   const token = newToken()
   const args = qemuArgs({ token, qemu: o.qemu, accel: o.accel, machine: v.machine, kernel: k.pvhImage ?? k.bzImage, initrd, nvdimmPaths: paths, resultsPath, bios: o.bios })
-  const s = o.timeoutScale
   const vm = await runVm({
     qemu: o.qemu,
     args,
     consolePath: join(dir, 'console.log'),
     resultsPath,
-    bootSec: v.timeouts.bootSec * s,
-    noOutputSec: v.timeouts.noOutputSec * s,
-    totalSec: v.timeouts.totalSec * s,
+    ...watchdogSecs(v.timeouts, o.timeoutScale),
     signal: o.signal,
     token,
   })

@@ -7,7 +7,7 @@ import { exitCodeFor, InfraError, InputError, UntestableError } from '../errors.
 import { getKernel } from '../kernel/index.js'
 import { buildImage } from '../guest/initramfs.js'
 import { qemuArgs, type Accel } from '../vm/qemu-args.js'
-import { runVm, type VmRun } from '../vm/runner.js'
+import { runVm, watchdogSecs, type VmRun } from '../vm/runner.js'
 import { copyArgs, mediaBytes, withFreshMedia } from '../vm/media.js'
 import { shellQuote, commandLog } from '../util/exec.js'
 import { isInterrupted } from '../util/children.js'
@@ -177,15 +177,12 @@ async function boot(v: Variant, o: RunOptions, k: KernelArtifact, initrd: string
       bios: o.bios,
     })
     await writeFile(join(vdir, 'qemu.cmdline'), replayNote(mediaDir, mediaBytes(v.machine), nvdimmPaths, premade?.files) + shellQuote([o.qemu, ...args]) + '\n')
-    const s = o.timeoutScale
     return runVm({
       qemu: o.qemu,
       args,
       consolePath: join(vdir, 'console.log'),
       resultsPath,
-      bootSec: v.timeouts.bootSec * s,
-      noOutputSec: v.timeouts.noOutputSec * s,
-      totalSec: (o.timeoutSec ?? v.timeouts.totalSec) * s,
+      ...watchdogSecs(v.timeouts, o.timeoutScale, o.timeoutSec),
       onConsoleLine: line => events({ type: 'console', variant: v.name, line }),
       onGuest: event => events({ type: 'guest', variant: v.name, event }),
       signal: o.signal,

@@ -30,6 +30,11 @@ export interface VmRunOptions {
   token?: string
 }
 
+/** The watchdogs of a run from a variant's timeouts, scaled (debug kernels), the total optionally overridden. */
+export function watchdogSecs(t: { bootSec: number; noOutputSec: number; totalSec: number }, scale: number, totalSec?: number): Pick<VmRunOptions, 'bootSec' | 'noOutputSec' | 'totalSec'> {
+  return { bootSec: t.bootSec * scale, noOutputSec: t.noOutputSec * scale, totalSec: (totalSec ?? t.totalSec) * scale }
+}
+
 export interface VmRun {
   exitCode: number | null
   signal: string | null
