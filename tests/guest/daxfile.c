@@ -38,13 +38,14 @@
  *   dc_unlink_FS           unlink F                                -> EPERM, F still there
  *   dc_rename_FS           rename F                                -> EPERM
  *   dc_swapon_daxfile_FS   swapon F                                -> EBUSY (SKIP without swap: ENOSYS)
- *   dc_ficlone_FS          FICLONE into F                          -> ETXTBSY; SKIP when the fs cannot
- *                          reflink at all (FICLONE between two ordinary files fails: ext4, xfs reflink=0)
+ *   dc_ficlone_FS          FICLONE into F                          -> ETXTBSY, also where the fs cannot
+ *                          reflink at all (ext4, xfs reflink=0: an ordinary FICLONE is EOPNOTSUPP)
  *   dc_copy_range_FS       copy_file_range into F                  -> ETXTBSY
  *   dc_umount_busy_FS      a bind mount of the fs, a daxfile made through it, every fd closed:
  *                          umount -> EBUSY; after clearing the daxfile umount -> 0
- *   dc_swapon_busy_FS      swapon a fresh file, then F_STATIC      -> EBUSY (SKIP if swapon impossible: 6.1
- *                          cannot swap on DAX files at all, EINVAL)
+ *   dc_swapon_busy_FS      swapon a fresh file, then F_STATIC      -> EBUSY; where swapon of a DAX file is
+ *                          EINVAL (6.1) the rule is unreachable: then F_STATIC -> 0 and swapon of the
+ *                          daxfile -> EBUSY (see the case)
  *   dc_clear_FS            flags 0, then F_GET                     -> 0 and 0; ftruncate works again
  * Every daxfile the program made is cleared before it exits (an active daxfile keeps the file open in
  * the kernel, so its filesystem could not be unmounted).
@@ -736,8 +737,8 @@ static void case_ficlone(struct fsctx *c)
 	const char *name = cname("dc_ficlone", c);
 	char sp[512], tp[512];
 	int sfd = -1, tfd = -1;
-	long r;
-	int e;
+	long r, r0;
+	int e, e0;
 	if (need_static(name, c))
 		return;
 	kt_path(sp, sizeof(sp), c->dir, "daxrig_daxfile_clone_src");
@@ -748,24 +749,27 @@ static void case_ficlone(struct fsctx *c)
 		kt_fail(name, "setup: %s", kt_errname(-(sfd < 0 ? sfd : tfd)));
 		goto out;
 	}
-	/* can this filesystem reflink at all? */
+	/*
+	 * Can this filesystem reflink at all?  The answer only goes into the diagnostics: the port
+	 * refuses a clone into a daxfile in the VFS, before the filesystem is asked, so a daxfile
+	 * answers ETXTBSY on ext4 and on reflink=0 xfs too, where an ordinary clone is EOPNOTSUPP.
+	 * A kernel that lets the filesystem answer first gives EOPNOTSUPP there: FAIL.
+	 */
 	errno = 0;
-	r = ioctl(tfd, KT_FICLONE, sfd);
-	e = errno;
-	kt_diag("%s: FICLONE between two ordinary files = %s", name, kt_rcstr(r, e));
-	if (r < 0) {
-		kt_skip(name, "%s cannot reflink here (FICLONE between two ordinary files: %s), so the seal "
-			      "cannot be told apart", c->fs, kt_errname(e));
-		goto out;
-	}
+	r0 = ioctl(tfd, KT_FICLONE, sfd);
+	e0 = errno;
 	errno = 0;
 	r = ioctl(c->fd, KT_FICLONE, sfd);
 	e = errno;
-	kt_diag("%s: FICLONE into the daxfile = %s, want ETXTBSY", name, kt_rcstr(r, e));
+	kt_diag("%s: FICLONE between two ordinary files = %s; into the daxfile = %s, want ETXTBSY", name,
+		kt_rcstr(r0, e0), kt_rcstr(r, e));
 	if (r == -1 && e == ETXTBSY)
 		kt_ok(name);
+	else if (r == -1 && r0 == -1 && e == e0)
+		kt_fail(name, "a clone into a daxfile got the filesystem's own answer (%s), not the daxfile's ETXTBSY",
+			kt_errname(e));
 	else
-		kt_fail(name, "a clone into a daxfile must be refused");
+		kt_fail(name, "a clone into a daxfile must be refused with ETXTBSY");
 out:
 	if (sfd >= 0)
 		close(sfd);
@@ -869,27 +873,33 @@ out_unmounted:
 	rmdir(mnt);
 }
 
+/*
+ * The RFC refuses to make an active swapfile a daxfile (EBUSY), and checks IS_DAX first.  A kernel that
+ * can swap on a DAX file shows the EBUSY rule directly.  6.1 cannot: swapon of a DAX file fails with
+ * EINVAL (its address space has no ->read_folio), so no active swapfile is ever DAX and the rule has no
+ * input to act on.  There the case checks what decides the order instead: the refused swapon must leave
+ * nothing behind (F_STATIC -> 0), and once the file is a daxfile swapon must be refused with EBUSY, not
+ * EINVAL, i.e. the daxfile is claimed before the filesystem's swap support is looked at.
+ */
 static void case_swapon_busy(struct fsctx *c)
 {
 	const char *name = cname("dc_swapon_busy", c);
 	char sp[512];
 	int sfd;
-	long r;
-	int e;
+	long r, r2;
+	int e, e2;
 	if (need_dax(name, c))
 		return;
 	kt_path(sp, sizeof(sp), c->dir, "daxrig_daxfile_swap");
 	sfd = make_swapfile(sp);
 	if (sfd < 0) {
 		kt_fail(name, "setup: create %s: %s", sp, kt_errname(-sfd));
-	} else if (syscall(SYS_swapon, sp, 0) < 0) {
-		e = errno;
-		if (e == EINVAL)
-			kt_skip(name, "swapon %s: EINVAL: this kernel cannot swap on a %s DAX file (6.1: the DAX "
-				      "address space has no ->read_folio), so no active swapfile can be on DAX", sp, c->fs);
-		else
-			kt_skip(name, "swapon %s: %s (no swap support: CONFIG_SWAP off?)", sp, kt_errname(e));
-	} else {
+		return;
+	}
+	errno = 0;
+	r = syscall(SYS_swapon, sp, 0);
+	e = errno;
+	if (r == 0) {
 		errno = 0;
 		r = daxctl_static(sp, 0);
 		e = errno;
@@ -900,11 +910,31 @@ static void case_swapon_busy(struct fsctx *c)
 			kt_fail(name, "unexpected result");
 		if (syscall(SYS_swapoff, sp) < 0)
 			kt_diag("swapoff %s: %s", sp, kt_errname(errno));
-		if (r >= 0)
-			daxctl(sp, 0, 0);
+	} else if (e == EINVAL) {
+		errno = 0;
+		r = daxctl_static(sp, 0);
+		e = errno;
+		errno = 0;
+		r2 = r == 0 ? syscall(SYS_swapon, sp, 0) : -1;
+		e2 = r == 0 ? errno : 0;
+		kt_diag("%s: swapon of a fresh %s DAX file = EINVAL (no active DAX swapfile can exist here, so the "
+			"EBUSY rule is unreachable); then F_STATIC = %s (want 0), swapon of the daxfile = %s (want EBUSY)",
+			name, c->fs, kt_rcstr(r, e), r == 0 ? kt_rcstr(r2, e2) : "not tried");
+		if (r == 0 && r2 == -1 && e2 == EBUSY)
+			kt_ok(name);
+		else if (r != 0)
+			kt_fail(name, "a refused swapon left the file unusable as a daxfile");
+		else
+			kt_fail(name, "swapon of a daxfile must be refused with EBUSY");
+		if (r2 == 0 && syscall(SYS_swapoff, sp) < 0)
+			kt_diag("swapoff %s: %s", sp, kt_errname(errno));
+	} else {
+		kt_skip(name, "swapon %s: %s (no swap support: CONFIG_SWAP off?)", sp, kt_errname(e));
+		r = -1;
 	}
-	if (sfd >= 0)
-		close(sfd);
+	if (r >= 0)
+		daxctl(sp, 0, 0);
+	close(sfd);
 	unlink(sp);
 }
 

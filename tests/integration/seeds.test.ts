@@ -15,9 +15,6 @@ const MISSING_INTERFACE: Record<string, RegExp> = {
   daxfile: /\bdaxctl\b.*\bnot (in this kernel|declared by the variant)\b/,
   'map_sync.devdax_': /\bdevice-dax\b.*\bDAXRIG_DEVDAX unset\b/,
   'mm_users.kcov_mmap': /\bkcov not in this kernel\b.*\bCONFIG_KCOV\b/,
-  // the daxfile port: what the machine or 6.1 cannot do, not a missing interface of the series
-  'daxfile.dc_ficlone_': /\bcannot reflink here\b|\bdaxctl\b.*\bnot (in this kernel|declared by the variant)\b/,
-  'daxfile.dc_swapon_busy_': /\bcannot swap on a \w+ DAX file\b|\bdaxctl\b.*\bnot (in this kernel|declared by the variant)\b/,
 }
 
 function interfaceRule(id: string): RegExp | undefined {
@@ -79,12 +76,15 @@ t.test('daxrig run seeds: every seed variant as expected on the prebuilt kernels
     t.match(legacy?.reason, /MAP_DIRECT as posted aliases MAP_SYNC/)
   })
 
-  t.test('001 daxfile: all 64 cases skip on both kernels', async t => {
+  t.test('001 daxfile: all 64 cases skip on both stock kernels and pass on the port', async t => {
     for (const name of ['daxfile-rfc-6.1', 'daxfile-rfc-6.12']) {
       const dc = get(name).cases
       t.equal(dc.length, 64, '4 global cases + 20 per DAX filesystem (ext4, xfs, reflink xfs)')
       t.same(dc.filter(c => c.status !== 'skip').map(c => c.id), [], name)
     }
+    const port = get('daxfile-rfc-port-6.1').cases
+    t.equal(port.length, 64, 'the port runs the same 64 cases')
+    t.same(port.filter(c => c.status !== 'pass').map(c => c.id), [], 'on the forward-port every dc_* case passes')
   })
 
   t.test('003 mmap_prepare: identical results on 6.1 and 6.12; 002 device_map = those baselines', async t => {
