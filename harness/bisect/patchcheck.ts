@@ -169,9 +169,23 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`
 }
 
-/** Aligned text table, one row per prefix; the last column is not padded so long change lists do not widen the rest. */
+/** A row's changes in a few words: every one when they are few, else a count per transition. */
+const CHANGES_IN_CELL = 4
+
+function changesCell(changed: PatchcheckRow['changed']): string {
+  if (changed.length <= CHANGES_IN_CELL) return changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', ')
+  const byMove = new Map<string, number>()
+  for (const c of changed) byMove.set(`${c.from}→${c.to}`, (byMove.get(`${c.from}→${c.to}`) ?? 0) + 1)
+  return `${changed.length} tests: ${[...byMove].map(([m, n]) => `${n} ${m}`).join(', ')} (listed below)`
+}
+
+/**
+ * Aligned text table, one row per prefix. The change list is the last column (not padded), and a row with many
+ * changes shows counts there and its full list under the table, so one prefix that turns on 60 cases does not
+ * push every other row's columns off the screen.
+ */
 export function formatPatchcheckTable(rows: readonly PatchcheckRow[]): string {
-  const header = ['patch', 'subject', 'apply', 'build', 'boot', 'verdict', 'image', 'changed tests', 'new warnings']
+  const header = ['patch', 'subject', 'apply', 'build', 'boot', 'verdict', 'image', 'new warnings', 'changed tests']
   const body = rows.map(r => [
     String(r.patch),
     clip(r.subject, SUBJECT_MAX),
@@ -180,8 +194,10 @@ export function formatPatchcheckTable(rows: readonly PatchcheckRow[]): string {
     cell(r.boots),
     r.verdict,
     r.sameImageAsPrevious ? 'same' : '',
-    r.changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', '),
     (r.newWarnings ?? []).join('; '),
+    changesCell(r.changed),
   ])
-  return alignColumns([header, ...body])
+  const long = rows.filter(r => r.changed.length > CHANGES_IN_CELL)
+  const lists = long.map(r => `patch ${r.patch} changed: ${r.changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', ')}`)
+  return [alignColumns([header, ...body]), ...(lists.length ? ['', ...lists] : [])].join('\n')
 }

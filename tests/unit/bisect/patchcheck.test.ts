@@ -98,14 +98,27 @@ t.test('formatPatchcheckTable', async t => {
   t.equal(
     text,
     [
-      'patch  subject                                             apply  build  boot  verdict  image  changed tests               new warnings',
+      'patch  subject                                             apply  build  boot  verdict  image  new warnings               changed tests',
       '0      (base)                                              ok     ok     ok    good',
       '1      dax: a very long subject line that goes on and on…  ok     FAIL   -     skip',
-      '2      mm: break it                                        ok     ok     ok    bad             map_sync.private pass→fail  mm/memory.c:9: warning: x',
+      '2      mm: break it                                        ok     ok     ok    bad             mm/memory.c:9: warning: x  map_sync.private pass→fail',
       '3      doc: typo                                           ok     ok     ok    bad      same',
     ].join('\n'),
   )
   const lines = text.split('\n')
   const col = lines[0]?.indexOf('verdict')
   for (const l of lines.slice(1)) t.equal(l.indexOf(l.split(/\s{2,}/)[5] ?? ''), col, 'verdict column aligned')
+})
+
+t.test('formatPatchcheckTable: many changes are counted in the row and listed under the table', async t => {
+  const row = (patch: number, changed: { id: string; from: string; to: string }[]) => ({
+    patch, subject: `p${patch}`, applies: true, builds: true, boots: true, verdict: 'good' as const, reason: '', detail: '', attempts: [], sameImageAsPrevious: false, changed,
+  })
+  const many = [...Array(6).keys()].map(i => ({ id: `s.c${i}`, from: 'skip', to: i < 4 ? 'pass' : 'fail' }))
+  const text = formatPatchcheckTable([row(0, []), row(1, many), row(2, [{ id: 's.c4', from: 'fail', to: 'pass' }])])
+  const lines = text.split('\n')
+  t.match(lines[2], /good\s+6 tests: 4 skip→pass, 2 skip→fail \(listed below\)$/)
+  t.match(lines[3], /good\s+s\.c4 fail→pass$/)
+  t.equal(lines[2]!.indexOf('good'), lines[3]!.indexOf('good'), 'rows stay aligned')
+  t.equal(lines.at(-1), `patch 1 changed: ${many.map(c => `${c.id} ${c.from}→${c.to}`).join(', ')}`)
 })
