@@ -17,6 +17,8 @@
 //                  one `daxrig check` per commit in the order git bisect visits them, each timed (build + boot +
 //                  test) with the cache's growth (kernels and trees) per step
 //   ports        — the warm patchcheck of each forward-port (every prefix cached: boots and tests only)
+//   ports-cold   — `daxrig run` of each forward-port with its series' kernels removed from the cache: the build
+//                  in the warm base tree (ccache warm, so mostly the files the reset series touches) + boot + test
 //   src-cold     — the demo variant's base kernel (prefix 0) from an empty cache and an empty ccache: unpack
 //                  linux-source-6.1, merge the fragments, build, boot, test. Not in the default list (~8 min a run):
 //                  npm run bench -- --only src-cold --cold-runs 3
@@ -33,6 +35,7 @@ import { defaultBios } from '../harness/host.js'
 import { nullSink } from '../harness/events.js'
 import { cacheRoot } from '../harness/cache/store.js'
 import { ensureTree, resolveBase } from '../harness/kernel/tree.js'
+import { loadSeries } from '../harness/kernel/series.js'
 import { benchCase, COLD_RUNS, daxrig, out, programTimes, record, RUNS, splitOf, timed, writeLast } from './lib.js'
 
 const { join } = path
@@ -120,6 +123,17 @@ await benchCase('ports', async () => {
     const runs: number[] = []
     for (let i = 0; i < Math.min(RUNS, 3); i++) runs.push(await timed(() => daxrig(['patchcheck', name, '--accel', 'tcg', '--out', join(outDir, `pc-${name}-${i}`)])))
     record(`patchcheck ${name} (warm)`, runs)
+  }
+})
+await benchCase('ports-cold', async () => {
+  for (const name of ['map-direct-v5-port-6.1', 'daxfile-rfc-port-6.1']) {
+    await daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `rc-${name}-prime`)])
+    const runs: number[] = []
+    for (let i = 0; i < Math.min(COLD_RUNS, 3); i++) {
+      await forgetSeriesKernels(name, 'whole')
+      runs.push(await timed(() => daxrig(['run', name, '--accel', 'tcg', '--out', join(outDir, `rc-${name}-${i}`)])))
+    }
+    record(`run ${name}, series kernel not cached (tree + ccache warm)`, runs)
   }
 })
 await benchCase('own-tree', async () => {
@@ -254,13 +268,25 @@ async function onePatchVariant(nonce: string): Promise<string> {
   return file
 }
 
-async function forgetDemoPrefixes(): Promise<void> {
+/**
+ * Remove cached kernels of VARIANT's series: 'prefixes' every one that holds its first patch (all prefixes but the
+ * base), 'whole' only those that hold its last patch (what `daxrig run` builds). Matched by the patches'
+ * identities, so another series with as many patches (the MAP_DIRECT port has 5, like the demo) stays.
+ */
+async function forgetSeriesKernels(variant: string, which: 'prefixes' | 'whole'): Promise<void> {
+  const v = await loadVariant(join(projectRoot(), 'tests', 'variants', `${variant}.yaml`))
+  if (v.kernel.kind !== 'source') throw new Error(`${variant} has no source kernel`)
+  const series = await loadSeries(v.kernel)
+  const first = (which === 'prefixes' ? series[0] : series.at(-1))?.identity
+  if (!first) throw new Error(`${variant} has no patches`)
   const kernels = join(cacheRoot(), 'kernels')
   for (const k of await readdir(kernels)) {
     const meta = await readFile(join(kernels, k, 'meta.json'), 'utf8').catch(() => '')
-    if (/"seriesLength": 5/.test(meta) && /\+ patches 1\.\./.test(meta)) await rm(join(kernels, k), { recursive: true, force: true })
+    const patches = meta ? ((JSON.parse(meta) as { patches?: { identity: string }[] }).patches ?? []) : []
+    if (patches.some(p => p.identity === first)) await rm(join(kernels, k), { recursive: true, force: true })
   }
 }
+const forgetDemoPrefixes = () => forgetSeriesKernels(demo, 'prefixes')
 
 await mkdir(join(projectRoot(), 'bench'), { recursive: true })
 await writeLast(k.description)

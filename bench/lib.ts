@@ -9,7 +9,7 @@ $.verbose = false
 
 export const RUNS = Number(argv.runs ?? 5)
 export const COLD_RUNS = Number(argv['cold-runs'] ?? 3)
-const DEFAULT_CASES = 'floor,warm-1,warm-1-fresh,warm,jobs2,cold,suites,topologies,ports,own-tree,src-repeat,src-rebuild,bisect-warm,bisect-cold'
+const DEFAULT_CASES = 'floor,warm-1,warm-1-fresh,warm,jobs2,cold,suites,topologies,ports,ports-cold,own-tree,src-repeat,src-rebuild,bisect-warm,bisect-cold'
 export const ONLY = String(argv.only ?? DEFAULT_CASES).split(',')
 
 /** the launcher users run, on the compiled dist/ that npm ci builds (an edited tree would otherwise time tsx) */
