@@ -17,7 +17,7 @@
 //                  one `daxrig check` per commit in the order git bisect visits them, each timed (build + boot +
 //                  test) with the cache's growth (kernels and trees) per step
 //   ports        — the warm patchcheck of each forward-port (every prefix cached: boots and tests only)
-//   ports-cold   — `daxrig run` of each forward-port with its series' kernels removed from the cache: the build
+//   ports-cold   — `daxrig run` of each forward-port with its whole-series kernel removed from the cache: the build
 //                  in the warm base tree (ccache warm, so mostly the files the reset series touches) + boot + test
 //   src-cold     — the demo variant's base kernel (prefix 0) from an empty cache and an empty ccache: unpack
 //                  linux-source-6.1, merge the fragments, build, boot, test. Not in the default list (~8 min a run):
@@ -277,13 +277,13 @@ async function forgetSeriesKernels(variant: string, which: 'prefixes' | 'whole')
   const v = await loadVariant(join(projectRoot(), 'tests', 'variants', `${variant}.yaml`))
   if (v.kernel.kind !== 'source') throw new Error(`${variant} has no source kernel`)
   const series = await loadSeries(v.kernel)
-  const first = (which === 'prefixes' ? series[0] : series.at(-1))?.identity
-  if (!first) throw new Error(`${variant} has no patches`)
+  const marker = (which === 'prefixes' ? series[0] : series.at(-1))?.identity
+  if (!marker) throw new Error(`${variant} has no patches`)
   const kernels = join(cacheRoot(), 'kernels')
   for (const k of await readdir(kernels)) {
     const meta = await readFile(join(kernels, k, 'meta.json'), 'utf8').catch(() => '')
     const patches = meta ? ((JSON.parse(meta) as { patches?: { identity: string }[] }).patches ?? []) : []
-    if (patches.some(p => p.identity === first)) await rm(join(kernels, k), { recursive: true, force: true })
+    if (patches.some(p => p.identity === marker)) await rm(join(kernels, k), { recursive: true, force: true })
   }
 }
 const forgetDemoPrefixes = () => forgetSeriesKernels(demo, 'prefixes')

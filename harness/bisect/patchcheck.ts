@@ -169,11 +169,13 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`
 }
 
-/** A row's changes in a few words: every one when they are few, else a count per transition. */
 const CHANGES_IN_CELL = 4
 
+const changeList = (changed: PatchcheckRow['changed']): string => changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', ')
+
+/** A row's changes in a few words: every one when they are few, else a count per transition. */
 function changesCell(changed: PatchcheckRow['changed']): string {
-  if (changed.length <= CHANGES_IN_CELL) return changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', ')
+  if (changed.length <= CHANGES_IN_CELL) return changeList(changed)
   const byMove = new Map<string, number>()
   for (const c of changed) byMove.set(`${c.from}→${c.to}`, (byMove.get(`${c.from}→${c.to}`) ?? 0) + 1)
   return `${changed.length} tests: ${[...byMove].map(([m, n]) => `${n} ${m}`).join(', ')} (listed below)`
@@ -197,7 +199,6 @@ export function formatPatchcheckTable(rows: readonly PatchcheckRow[]): string {
     (r.newWarnings ?? []).join('; '),
     changesCell(r.changed),
   ])
-  const long = rows.filter(r => r.changed.length > CHANGES_IN_CELL)
-  const lists = long.map(r => `patch ${r.patch} changed: ${r.changed.map(c => `${c.id} ${c.from}→${c.to}`).join(', ')}`)
+  const lists = rows.filter(r => r.changed.length > CHANGES_IN_CELL).map(r => `patch ${r.patch} changed: ${changeList(r.changed)}`)
   return [alignColumns([header, ...body]), ...(lists.length ? ['', ...lists] : [])].join('\n')
 }

@@ -1,5 +1,5 @@
 // KTAP v1 / TAP 13-14 parser, with the semantics of the kernel's tools/testing/kunit/kunit_parser.py: the
-// version line (found anywhere, the console prefix measured there), plans, nested subtests, the SKIP / TODO /
+// version line (found anywhere, the console prefix measured there), plans, nested subtests, the SKIP / todo /
 // XFAIL directives, diagnostics. It knows nothing of daxrig's results channel (results/channel.ts reads that).
 import { printkMessage, printkPrefix, splitLines } from './text.js'
 

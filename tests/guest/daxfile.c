@@ -886,8 +886,8 @@ static void case_swapon_busy(struct fsctx *c)
 	const char *name = cname("dc_swapon_busy", c);
 	char sp[512];
 	int sfd;
-	long r, r2;
-	int e, e2;
+	long r, r2 = -1;
+	int e, e2 = 0;
 	if (need_dax(name, c))
 		return;
 	kt_path(sp, sizeof(sp), c->dir, "daxrig_daxfile_swap");
@@ -914,9 +914,11 @@ static void case_swapon_busy(struct fsctx *c)
 		errno = 0;
 		r = daxctl_static(sp, 0);
 		e = errno;
-		errno = 0;
-		r2 = r == 0 ? syscall(SYS_swapon, sp, 0) : -1;
-		e2 = r == 0 ? errno : 0;
+		if (r == 0) {
+			errno = 0;
+			r2 = syscall(SYS_swapon, sp, 0);
+			e2 = errno;
+		}
 		kt_diag("%s: swapon of a fresh %s DAX file = EINVAL (no active DAX swapfile can exist here, so the "
 			"EBUSY rule is unreachable); then F_STATIC = %s (want 0), swapon of the daxfile = %s (want EBUSY)",
 			name, c->fs, kt_rcstr(r, e), r == 0 ? kt_rcstr(r2, e2) : "not tried");
@@ -930,7 +932,6 @@ static void case_swapon_busy(struct fsctx *c)
 			kt_diag("swapoff %s: %s", sp, kt_errname(errno));
 	} else {
 		kt_skip(name, "swapon %s: %s (no swap support: CONFIG_SWAP off?)", sp, kt_errname(e));
-		r = -1;
 	}
 	if (r >= 0)
 		daxctl(sp, 0, 0);

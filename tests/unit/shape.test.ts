@@ -42,9 +42,10 @@ t.test('no file in harness/ is over 400 lines', async t => {
 })
 
 t.test('the repository cites nothing outside itself', async t => {
-  const outside = /kernel-facts|anchors §|anchors\.md|forward-ports\.md|\.\.\/shared\/|\/work\/(main|shared|wt-)/
+  // written with character classes, so that the pattern's own text is no citation and this file is checked too
+  const outside = /kernel[-]facts|anchors[ ]§|anchors[.]md|forward[-]ports[.]md|[.][.]\/shared\/|\/work\/(main|shared|wt[-])/
   const hits = tracked()
-    .filter(f => !/\.(png|gz|xz|img)$/.test(f) && f !== 'tests/unit/shape.test.ts')
+    .filter(f => !/\.(png|gz|xz|img)$/.test(f))
     .flatMap(f => readFileSync(join(root, f), 'utf8').split('\n').flatMap((l, i) => (outside.test(l) ? [`${f}:${i + 1}`] : [])))
   t.same(hits, [])
 })
